@@ -1,0 +1,72 @@
+#pragma warning disable SA1649, MA0048 // wire records are grouped in one file on purpose: they are one API surface
+using System.Text.Json;
+
+namespace CleanRoom.Core.Api;
+
+public sealed record SignedStatement(string Party, string Jws);
+
+public sealed record ContractView(ContractDocument Contract, string Hash, string State, IReadOnlyList<SignedStatement> Signatures, IReadOnlyList<DatasetView> Datasets);
+
+public sealed record DatasetView(string Name, string Owner, string State, string? KeyName, string? KeyVersion, string? CiphertextSha256, long? CiphertextLength, DateTimeOffset? PublishedAt);
+
+/// <summary>The dataset's key-encryption key (RSA, public part) that the provider wraps its data key to.</summary>
+public sealed record DatasetKeyView(string KeyName, string KeyVersion, string PublicKeyPem, string ReleasePolicy);
+
+public sealed record ProposeComputationRequest(ComputationDocument Computation);
+
+public sealed record ComputationView(
+    ComputationDocument Computation,
+    string Hash,
+    string State,
+    IReadOnlyList<string> RequiredApprovers,
+    IReadOnlyList<SignedStatement> Votes,
+    IReadOnlyList<string> Tables,
+    string AnalysisSummary);
+
+public sealed record VoteRequest(string Jws);
+
+public sealed record RunRequest(IReadOnlyDictionary<string, string> Parameters);
+
+public sealed record JobView(string Id, string ContractId, string ComputationId, string RequestedBy, string State, string? ReasonCode, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>What the enclave receives when it claims a job: every signed statement it must check itself.</summary>
+public sealed record EnclaveJobTicket(
+    string JobId,
+    ContractDocument Contract,
+    IReadOnlyList<SignedStatement> ContractSignatures,
+    ComputationDocument Computation,
+    IReadOnlyList<string> RequiredApprovers,
+    IReadOnlyList<SignedStatement> Votes,
+    IReadOnlyDictionary<string, string> Parameters,
+    IReadOnlyList<EnclaveDatasetTicket> Datasets);
+
+public sealed record EnclaveDatasetTicket(string Name, string KeyName, string KeyVersion, string CiphertextSha256, long CiphertextLength);
+
+public sealed record WrappedDatasetKey(string Name, string KeyName, string WrappedKey);
+
+public sealed record DatasetKeysResponse(IReadOnlyList<WrappedDatasetKey> Keys);
+
+public sealed record JobFailureReport(string Code, string Reason, string Outcome);
+
+public sealed record ResultSubmission(string ResultJws);
+
+/// <summary>
+/// Everything needed to verify a result offline: the signed record, the contract and its signatures,
+/// the computation and its votes, and the attestation authority's keys as they were when fetched.
+/// </summary>
+public sealed record ResultBundle(
+    string Format,
+    string ResultJws,
+    ContractDocument Contract,
+    IReadOnlyList<SignedStatement> ContractSignatures,
+    ComputationDocument Computation,
+    IReadOnlyList<string> RequiredApprovers,
+    IReadOnlyList<SignedStatement> Votes,
+    IReadOnlyList<DatasetView> Datasets,
+    string AttestationIssuer,
+    JsonElement AttestationJwks,
+    long? AuditIndex);
+
+public sealed record ServerInfo(string Version, string ServerKey, string AttestationIssuer, bool SimulatedAttestation);
+
+public sealed record Problem(string Type, string Title, int Status, string? Detail, string Code);

@@ -1,0 +1,4 @@
+namespace CleanRoom.Core;
+
+/// <summary>Signed by the server's Ed25519 key: the log had <see cref="Size"/> entries ending in <see cref="Head"/>.</summary>
+public sealed record AuditCheckpoint(string Log, long Size, string Head, string MerkleRoot, DateTimeOffset Time);

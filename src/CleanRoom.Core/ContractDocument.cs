@@ -1,0 +1,101 @@
+using System.Text.Json;
+
+namespace CleanRoom.Core;
+
+/// <summary>
+/// A clean-room contract: who takes part with which roles, which datasets exist with their
+/// schemas, and under which attestation policy keys may be released. Its identity is the
+/// SHA-256 of its RFC 8785 canonical JSON; every party signs that hash.
+/// </summary>
+public sealed record ContractDocument
+{
+    public required string Id { get; init; }
+
+    public int Version { get; init; } = 1;
+
+    public required string Title { get; init; }
+
+    public required IReadOnlyList<ContractParty> Parties { get; init; }
+
+    public required IReadOnlyList<DatasetDeclaration> Datasets { get; init; }
+
+    public required DateTimeOffset ValidFrom { get; init; }
+
+    public required DateTimeOffset ValidUntil { get; init; }
+
+    /// <summary>Name of the attestation policy in attestation-policies/ (without .json).</summary>
+    public required string AttestationPolicy { get; init; }
+
+    /// <summary>The smallest k any computation may use (default 10).</summary>
+    public int MinimumK { get; init; } = 10;
+
+    public string Hash() => Hashing.Sha256Hex(CanonicalJson.Serialize(this));
+
+    public ContractParty? FindParty(string name) => Parties.FirstOrDefault(p => p.Name == name);
+
+    public ContractParty? FindPartyByKeyId(string keyId) => Parties.FirstOrDefault(p => PartyKeys.KeyId(p.SigningKey) == keyId);
+
+    public DatasetDeclaration? FindDataset(string name) => Datasets.FirstOrDefault(d => d.Name == name);
+
+    public bool IsWithinValidity(DateTimeOffset now) => now >= ValidFrom && now < ValidUntil;
+
+    public static ContractParseResult Parse(ReadOnlySpan<byte> json)
+    {
+        ContractDocument? doc;
+        try
+        {
+            doc = JsonSerializer.Deserialize<ContractDocument>(json, CanonicalJson.SerializerOptions);
+        }
+        catch (JsonException ex)
+        {
+            return ContractParseResult.Fail($"contract is not valid JSON or lacks a required field ({FirstLine(ex.Message)})");
+        }
+
+        if (doc is null)
+        {
+            return ContractParseResult.Fail("contract is empty");
+        }
+
+        var error = ContractValidator.Validate(doc);
+        return error is null ? ContractParseResult.Ok(doc) : ContractParseResult.Fail(error);
+    }
+
+    private static string FirstLine(string message)
+    {
+        var i = message.IndexOfAny(['\r', '\n']);
+        return i < 0 ? message : message[..i];
+    }
+}
+
+public sealed record ContractParty(string Name, IReadOnlyList<string> Roles, string SigningKey, string EncryptionKey)
+{
+    public bool Has(string role) => Roles.Contains(role);
+}
+
+public sealed record DatasetDeclaration
+{
+    public required string Name { get; init; }
+
+    public required string Owner { get; init; }
+
+    public required IReadOnlyList<DatasetColumn> Columns { get; init; }
+
+    public required string PrivacyUnit { get; init; }
+
+    public IReadOnlyList<string> JoinColumns { get; init; } = [];
+}
+
+public sealed record DatasetColumn(string Name, string Type);
+
+public sealed record ContractParseResult
+{
+    public ContractDocument? Contract { get; private init; }
+
+    public string? Error { get; private init; }
+
+    public bool IsValid => Contract is not null;
+
+    public static ContractParseResult Ok(ContractDocument c) => new() { Contract = c };
+
+    public static ContractParseResult Fail(string error) => new() { Error = error };
+}

@@ -1,0 +1,96 @@
+// Party identities: an Ed25519 signing key (RFC 8032) and an X25519 key-agreement key
+// (RFC 7748), both from NSec/libsodium. Private keys are written with file mode 0600 and
+// never leave the party's machine.
+using System.Text.Json;
+using NSec.Cryptography;
+
+namespace CleanRoom.Core;
+
+public sealed class PartyKeys : IDisposable
+{
+    private PartyKeys(string name, Key signing, Key encryption)
+    {
+        Name = name;
+        SigningKey = signing;
+        EncryptionKey = encryption;
+    }
+
+    public string Name { get; }
+
+    public Key SigningKey { get; }
+
+    public Key EncryptionKey { get; }
+
+    public PartyIdentity Identity => new(
+        Name,
+        Hashing.B64Url(SigningKey.PublicKey.Export(KeyBlobFormat.RawPublicKey)),
+        Hashing.B64Url(EncryptionKey.PublicKey.Export(KeyBlobFormat.RawPublicKey)));
+
+    public string Id => KeyId(SigningKey.PublicKey);
+
+    public static PartyKeys Create(string name)
+    {
+        PartyIdentity.ValidateName(name);
+        return new PartyKeys(
+            name,
+            Key.Create(SignatureAlgorithm.Ed25519, Exportable),
+            Key.Create(KeyAgreementAlgorithm.X25519, Exportable));
+    }
+
+    /// <summary>Key identifier: base64url SHA-256 of the raw Ed25519 public key.</summary>
+    public static string KeyId(PublicKey signingPublicKey) =>
+        Hashing.B64Url(Hashing.Sha256(signingPublicKey.Export(KeyBlobFormat.RawPublicKey)));
+
+    public static string KeyId(string signingPublicKeyB64Url) =>
+        Hashing.B64Url(Hashing.Sha256(Hashing.FromB64Url(signingPublicKeyB64Url)));
+
+    public static bool TryImportSigningPublicKey(string? b64url, out PublicKey? key)
+    {
+        key = null;
+        return Hashing.TryFromB64Url(b64url, out var raw)
+            && raw.Length == 32
+            && PublicKey.TryImport(SignatureAlgorithm.Ed25519, raw, KeyBlobFormat.RawPublicKey, out key);
+    }
+
+    public static bool TryImportEncryptionPublicKey(string? b64url, out PublicKey? key)
+    {
+        key = null;
+        return Hashing.TryFromB64Url(b64url, out var raw)
+            && raw.Length == 32
+            && PublicKey.TryImport(KeyAgreementAlgorithm.X25519, raw, KeyBlobFormat.RawPublicKey, out key);
+    }
+
+    /// <summary>Writes {dir}/{name}.keys.json (private, 0600) and {dir}/{name}.identity.json (public).</summary>
+    public void Save(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var file = new PartyKeyFile(
+            Name,
+            Hashing.B64Url(SigningKey.Export(KeyBlobFormat.RawPrivateKey)),
+            Hashing.B64Url(EncryptionKey.Export(KeyBlobFormat.RawPrivateKey)));
+        var privatePath = Path.Combine(directory, Name + ".keys.json");
+        SecureFile.WriteAllBytes(privatePath, JsonSerializer.SerializeToUtf8Bytes(file, CanonicalJson.SerializerOptions));
+        File.WriteAllBytes(Path.Combine(directory, Name + ".identity.json"), JsonSerializer.SerializeToUtf8Bytes(Identity, new JsonSerializerOptions(CanonicalJson.SerializerOptions) { WriteIndented = true }));
+    }
+
+    public static PartyKeys Load(string directory, string name)
+    {
+        var path = Path.Combine(directory, name + ".keys.json");
+        SecureFile.EnsurePrivate(path);
+        var file = JsonSerializer.Deserialize<PartyKeyFile>(File.ReadAllBytes(path), CanonicalJson.SerializerOptions)
+            ?? throw new InvalidDataException($"key file {path} is empty");
+        var signing = Key.Import(SignatureAlgorithm.Ed25519, Hashing.FromB64Url(file.SigningPrivateKey), KeyBlobFormat.RawPrivateKey, Exportable);
+        var encryption = Key.Import(KeyAgreementAlgorithm.X25519, Hashing.FromB64Url(file.EncryptionPrivateKey), KeyBlobFormat.RawPrivateKey, Exportable);
+        return new PartyKeys(file.Name, signing, encryption);
+    }
+
+    private static KeyCreationParameters Exportable => new() { ExportPolicy = KeyExportPolicies.AllowPlaintextExport };
+
+    public void Dispose()
+    {
+        SigningKey.Dispose();
+        EncryptionKey.Dispose();
+    }
+
+    private sealed record PartyKeyFile(string Name, string SigningPrivateKey, string EncryptionPrivateKey);
+}

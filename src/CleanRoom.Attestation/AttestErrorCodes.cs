@@ -1,0 +1,8 @@
+namespace CleanRoom.Attestation;
+
+/// <summary>Error codes of <see cref="AttestationAuthority"/> beyond the SNP and policy codes it passes through.</summary>
+public static class AttestErrorCodes
+{
+    public const string RequestInvalid = "attest.request_invalid";
+    public const string RuntimeDataInvalid = "attest.runtime_data_invalid";
+}

@@ -1,0 +1,64 @@
+// JOSE helpers: base64url (RFC 4648 §5, unpadded, as RFC 7515 requires), RSA JWKs (RFC 7517/7518 §6.3)
+// and JWK thumbprints (RFC 7638, SHA-256).
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace CleanRoom.Attestation.Internal;
+
+internal static class Jose
+{
+    public static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false, MaxDepth = 32 };
+
+    public static string Encode(ReadOnlySpan<byte> bytes) => Base64Url.EncodeToString(bytes);
+
+    public static bool TryDecode(string? text, out byte[] bytes)
+    {
+        bytes = [];
+        if (text is null || text.Contains('=', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        try
+        {
+            bytes = Base64Url.DecodeFromChars(text);
+            return Base64Url.EncodeToString(bytes) == text; // canonical encoding only
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>RFC 7638 thumbprint of an RSA public key: base64url(SHA-256 of {"e","kty","n"} in that order).</summary>
+    public static string RsaThumbprint(RSAParameters p)
+    {
+        string canonical = $"{{\"e\":\"{Encode(p.Exponent)}\",\"kty\":\"RSA\",\"n\":\"{Encode(p.Modulus)}\"}}";
+        return Encode(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+    }
+
+    public static void WriteRsaJwk(Utf8JsonWriter writer, RSAParameters p, string kid)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("kty", "RSA");
+        writer.WriteString("use", "sig");
+        writer.WriteString("alg", "RS256");
+        writer.WriteString("kid", kid);
+        writer.WriteString("n", Encode(p.Modulus));
+        writer.WriteString("e", Encode(p.Exponent));
+        writer.WriteEndObject();
+    }
+
+    public static string WriteJson(Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            write(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}

@@ -1,0 +1,277 @@
+using System.Numerics;
+using CleanRoom.Privacy.Internal;
+
+namespace CleanRoom.Privacy;
+
+/// <summary>
+/// The per-unit DP pipeline (ZetaSQL/BigQuery style) over rows already aggregated per (unit, group):
+/// keep at most L0 groups per unit (uniformly at random) → map NaN/±∞ and clamp each per-unit value → sum on an integer grid
+/// → add exact discrete Laplace noise → release groups whose noisy unit count clears the selection threshold (or exactly
+/// the public group keys). See PRIVACY.md for the budget split and sensitivities.
+/// </summary>
+public sealed class DpAggregator
+{
+    // Keeps |bound| / granularity and decimal conversions far from overflow, so no data value can raise an error.
+    private const decimal MaxBound = 1_000_000_000_000_000_000_000_000m; // 1e27
+    private static readonly BigInteger MaxGridBound = BigInteger.Pow(10, 30);
+
+    private readonly IRandomSource _random;
+
+    public DpAggregator(IRandomSource? random = null)
+    {
+        _random = random ?? CryptoRandomSource.Instance;
+    }
+
+    public DpResult Aggregate(IEnumerable<DpUnitRow> rows, IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(aggregates);
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(aggregates, options);
+
+        var l0 = options.MaxGroupsContributed;
+        var publicKeys = options.PublicGroupKeys is { } keys ? new HashSet<string>(keys, StringComparer.Ordinal) : null;
+        var privateSelection = publicKeys is null;
+
+        // ε is split evenly: one share per measurement (Average measures a sum and a count) plus one for selection.
+        var shares = aggregates.Sum(a => a.Kind == DpAggregateKind.Average ? 2 : 1) + (privateSelection ? 1 : 0);
+        var epsilonShare = Rational.FromDecimal(options.Epsilon) / shares;
+        var cost = new PrivacyCost(options.Epsilon, privateSelection ? options.Delta : 0m);
+
+        // 1. Merge duplicate (unit, group) rows defensively; the input should already be one row per pair.
+        var perUnit = new Dictionary<string, Dictionary<string, double[]>>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            if (row.Values.Count != aggregates.Count)
+            {
+                throw new ArgumentException("Each row needs one value per aggregate.", nameof(rows));
+            }
+
+            if (publicKeys is not null && !publicKeys.Contains(row.GroupKey))
+            {
+                continue; // Only public groups are ever output; spend no contribution on others.
+            }
+
+            if (!perUnit.TryGetValue(row.Unit, out var groups))
+            {
+                groups = new Dictionary<string, double[]>(StringComparer.Ordinal);
+                perUnit.Add(row.Unit, groups);
+            }
+
+            if (!groups.TryGetValue(row.GroupKey, out var values))
+            {
+                values = new double[aggregates.Count];
+                groups.Add(row.GroupKey, values);
+            }
+
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = MapNonFinite(values[i] + MapNonFinite(row.Values[i], aggregates[i]), aggregates[i]);
+            }
+        }
+
+        // 2–4. Cap groups per unit, clamp, sum on the grid.
+        var totals = new Dictionary<string, GroupTotals>(StringComparer.Ordinal);
+        foreach (var groups in perUnit.Values)
+        {
+            foreach (var (groupKey, values) in KeepAtMost(groups, l0))
+            {
+                if (!totals.TryGetValue(groupKey, out var total))
+                {
+                    total = new GroupTotals(aggregates.Count);
+                    totals.Add(groupKey, total);
+                }
+
+                total.Units++;
+                for (var i = 0; i < aggregates.Count; i++)
+                {
+                    total.GridSums[i] += ToGrid(Clamp(values[i], aggregates[i]), aggregates[i]);
+                }
+            }
+        }
+
+        // 5. Noise and selection. Candidate groups: public keys (even if empty), or groups with at least one unit.
+        long? threshold = privateSelection
+            ? PartitionSelection.Threshold((double)options.Epsilon / shares, (double)options.Delta, l0)
+            : null;
+        var candidates = publicKeys is not null ? publicKeys.Order(StringComparer.Ordinal) : totals.Keys.Order(StringComparer.Ordinal);
+        var countScale = new Rational(l0, 1) / epsilonShare;
+        var released = new List<DpGroupResult>();
+        foreach (var key in candidates)
+        {
+            var total = totals.GetValueOrDefault(key) ?? new GroupTotals(aggregates.Count);
+            if (threshold is { } t && total.Units + DiscreteLaplace.Sample(countScale, _random) < t)
+            {
+                continue;
+            }
+
+            var values = new decimal[aggregates.Count];
+            for (var i = 0; i < aggregates.Count; i++)
+            {
+                values[i] = Release(aggregates[i], total, i, l0, epsilonShare, countScale);
+            }
+
+            released.Add(new DpGroupResult(key, values));
+        }
+
+        return new DpResult(released, cost, threshold);
+    }
+
+    private decimal Release(DpAggregateSpec spec, GroupTotals total, int index, int l0, Rational epsilonShare, Rational countScale)
+    {
+        if (spec.Kind == DpAggregateKind.CountDistinctUnits)
+        {
+            return ToDecimal(total.Units + DiscreteLaplace.Sample(countScale, _random), 1m);
+        }
+
+        // L1 sensitivity in grid units: a unit adds at most ⌈max(|lo|,|hi|)/g⌉ to each of at most L0 groups.
+        var sumScale = new Rational(l0 * GridMagnitude(spec), 1) / epsilonShare;
+        var noisyGridSum = total.GridSums[index] + DiscreteLaplace.Sample(sumScale, _random);
+        var noisySum = ToDecimal(noisyGridSum, spec.Granularity);
+        if (spec.Kind != DpAggregateKind.Average)
+        {
+            return noisySum;
+        }
+
+        // Post-processing of two noisy measurements; clamped so a tiny or negative noisy count cannot blow up.
+        var noisyUnits = total.Units + DiscreteLaplace.Sample(countScale, _random);
+        var average = noisySum / (decimal)BigInteger.Max(noisyUnits, BigInteger.One);
+        return Math.Clamp(average, spec.Lower, spec.Upper);
+    }
+
+    /// <summary>Uniformly random subset of at most <paramref name="limit"/> groups (partial Fisher–Yates on the crypto RNG).</summary>
+    private IEnumerable<KeyValuePair<string, double[]>> KeepAtMost(Dictionary<string, double[]> groups, int limit)
+    {
+        if (groups.Count <= limit)
+        {
+            return groups;
+        }
+
+        var all = groups.ToArray();
+        for (var i = 0; i < limit; i++)
+        {
+            var j = i + (int)_random.NextBigInteger(all.Length - i);
+            (all[i], all[j]) = (all[j], all[i]);
+        }
+
+        return all.Take(limit);
+    }
+
+    /// <summary>NaN → 0, +∞ → Upper, −∞ → Lower (and −0.0 → 0), before any clamping or arithmetic.</summary>
+    internal static double MapNonFinite(double value, DpAggregateSpec spec) => value switch
+    {
+        double.NaN => 0d,
+        double.PositiveInfinity => (double)spec.Upper,
+        double.NegativeInfinity => (double)spec.Lower,
+        0d => 0d,
+        _ => value,
+    };
+
+    /// <summary>Clamps a mapped value to [Lower, Upper] as an exact decimal; cannot throw for any double.</summary>
+    internal static decimal Clamp(double value, DpAggregateSpec spec)
+    {
+        if (spec.Kind == DpAggregateKind.CountDistinctUnits)
+        {
+            return 1m;
+        }
+
+        value = MapNonFinite(value, spec);
+        if (value >= (double)spec.Upper)
+        {
+            return spec.Upper;
+        }
+
+        if (value <= (double)spec.Lower)
+        {
+            return spec.Lower;
+        }
+
+        // Strictly inside bounds of magnitude ≤ 1e27, so the conversion cannot overflow.
+        return Math.Clamp((decimal)value, spec.Lower, spec.Upper);
+    }
+
+    /// <summary>Rounds value/granularity to the nearest integer (ties to even) exactly.</summary>
+    internal static BigInteger ToGrid(decimal value, DpAggregateSpec spec)
+    {
+        var ratio = Rational.FromDecimal(value) / Rational.FromDecimal(spec.Granularity);
+        var floor = ratio.Floor();
+        var fraction = ratio - floor;
+        var half = new Rational(1, 2);
+        return fraction > half || (fraction == half && !floor.IsEven) ? floor + 1 : floor;
+    }
+
+    /// <summary>gridValue × granularity as a decimal, saturating at the decimal range (post-processing; never throws).</summary>
+    internal static decimal ToDecimal(BigInteger gridValue, decimal granularity)
+    {
+        var exact = Rational.FromInteger(gridValue) * Rational.FromDecimal(granularity);
+        if (exact > Rational.FromDecimal(decimal.MaxValue))
+        {
+            return decimal.MaxValue;
+        }
+
+        if (exact < Rational.FromDecimal(decimal.MinValue))
+        {
+            return decimal.MinValue;
+        }
+
+        // The denominator is a power of ten ≤ 10^28 (granularity is a decimal), so both parts convert exactly.
+        var whole = exact.Floor();
+        var fraction = exact - whole;
+        return (decimal)whole + ((decimal)fraction.Numerator / (decimal)fraction.Denominator);
+    }
+
+    private static BigInteger GridMagnitude(DpAggregateSpec spec)
+    {
+        var magnitude = Math.Max(Math.Abs(spec.Lower), Math.Abs(spec.Upper));
+        var grid = (Rational.FromDecimal(magnitude) / Rational.FromDecimal(spec.Granularity)).Ceiling();
+        return BigInteger.Max(grid, BigInteger.One);
+    }
+
+    private static void Validate(IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
+    {
+        if (options.Epsilon <= 0)
+        {
+            throw new ArgumentException("ε must be positive.", nameof(options));
+        }
+
+        if (options.MaxGroupsContributed < 1)
+        {
+            throw new ArgumentException("max_groups_contributed must be at least 1.", nameof(options));
+        }
+
+        if (options.PublicGroupKeys is null && options.Delta is <= 0 or >= 1)
+        {
+            throw new ArgumentException("Private partition selection needs 0 < δ < 1.", nameof(options));
+        }
+
+        if (options.Delta is < 0 or >= 1)
+        {
+            throw new ArgumentException("δ must lie in [0, 1).", nameof(options));
+        }
+
+        foreach (var spec in aggregates)
+        {
+            if (spec.Lower > spec.Upper || spec.Granularity <= 0
+                || Math.Abs(spec.Lower) > MaxBound || Math.Abs(spec.Upper) > MaxBound)
+            {
+                throw new ArgumentException($"Aggregate {spec.Name}: need Lower ≤ Upper within ±1e27 and a positive granularity.", nameof(aggregates));
+            }
+
+            if (spec.Kind == DpAggregateKind.Count && spec.Lower < 0)
+            {
+                throw new ArgumentException($"Aggregate {spec.Name}: a count's lower bound cannot be negative.", nameof(aggregates));
+            }
+
+            if (GridMagnitude(spec) > MaxGridBound)
+            {
+                throw new ArgumentException($"Aggregate {spec.Name}: bounds / granularity exceed 1e30 grid steps.", nameof(aggregates));
+            }
+        }
+    }
+
+    private sealed class GroupTotals(int aggregateCount)
+    {
+        public BigInteger Units { get; set; }
+        public BigInteger[] GridSums { get; } = Enumerable.Repeat(BigInteger.Zero, aggregateCount).ToArray();
+    }
+}

@@ -1,0 +1,178 @@
+using DuckDB.NET.Data;
+
+namespace CleanRoom.Privacy.Tests;
+
+/// <summary>Runs rewritten SQL on a real in-memory DuckDB with synthetic tables and applies the threshold.</summary>
+public sealed class ThresholdRewriterTests : IDisposable
+{
+    private const int K = 10;
+    private readonly SqlAnalyzer _analyzer = new();
+    private readonly DuckDBConnection _db = new("DataSource=:memory:");
+
+    public ThresholdRewriterTests()
+    {
+        _db.Open();
+        Execute("CREATE TABLE customers (customer_id BIGINT, region VARCHAR, age BIGINT, signup DATE, email VARCHAR)");
+        Execute("CREATE TABLE orders (order_id BIGINT, customer_id BIGINT, amount DECIMAL(18,2), category VARCHAR)");
+    }
+
+    public void Dispose()
+    {
+        _db.Dispose();
+        _analyzer.Dispose();
+    }
+
+    [Fact]
+    public void Rewrite_appends_one_distinct_unit_count_per_table_reference()
+    {
+        const string sql = "SELECT c.region, sum(o.amount) AS total FROM customers c JOIN orders o ON c.customer_id = o.customer_id GROUP BY c.region";
+        var analysis = _analyzer.Analyze(sql, TestCatalog.Catalog);
+
+        var rewritten = ThresholdRewriter.Rewrite(sql, analysis, TestCatalog.Catalog, _analyzer);
+
+        Assert.Contains("count(DISTINCT c.customer_id) AS __cr_units_0", rewritten);
+        Assert.Contains("count(DISTINCT o.customer_id) AS __cr_units_1", rewritten);
+        // The rewritten text is itself an allowed query apart from the reserved names it adds.
+        Assert.Equal(SqlErrorCodes.ReservedName, _analyzer.Analyze(rewritten, TestCatalog.Catalog).ErrorCode);
+    }
+
+    [Fact]
+    public void Join_fan_out_of_one_customer_does_not_pass_k()
+    {
+        // Group "solo": one customer with 100 orders. Group "crowd": K customers with one order each.
+        Execute("INSERT INTO customers VALUES (1, 'solo', 40, DATE '2020-01-01', 'a@x')");
+        Execute("INSERT INTO orders SELECT i, 1, 10, 'x' FROM range(100) t(i)");
+        Execute($"INSERT INTO customers SELECT 100 + i, 'crowd', 30, DATE '2020-01-01', 'b@x' FROM range({K}) t(i)");
+        Execute($"INSERT INTO orders SELECT 1000 + i, 100 + i, 5, 'y' FROM range({K}) t(i)");
+
+        var result = RunThresholded(
+            "SELECT c.region, count(*) AS orders, sum(o.amount) AS total FROM customers c JOIN orders o ON c.customer_id = o.customer_id GROUP BY c.region");
+
+        Assert.Single(result.Rows);
+        Assert.Equal("crowd", result.Rows[0][0]);
+        Assert.Equal(1, result.SuppressedGroups);
+        Assert.Equal(["region", "orders", "total"], result.Columns);
+    }
+
+    [Fact]
+    public void Null_privacy_units_never_count()
+    {
+        // K-1 real customers plus 50 rows whose unit is NULL: still K-1 units.
+        Execute($"INSERT INTO customers SELECT i, 'r', 30, DATE '2020-01-01', 'e' FROM range({K - 1}) t(i)");
+        Execute("INSERT INTO customers SELECT NULL, 'r', 30, DATE '2020-01-01', 'e' FROM range(50) t(i)");
+
+        var result = RunThresholded("SELECT region, count(*) AS n FROM customers GROUP BY region");
+
+        Assert.Empty(result.Rows);
+        Assert.Equal(1, result.SuppressedGroups);
+    }
+
+    [Fact]
+    public void A_group_with_exactly_k_units_passes_and_k_minus_one_is_suppressed()
+    {
+        Execute($"INSERT INTO customers SELECT i, 'exact', 30, DATE '2020-01-01', 'e' FROM range({K}) t(i)");
+        Execute($"INSERT INTO customers SELECT 1000 + i, 'short', 30, DATE '2020-01-01', 'e' FROM range({K - 1}) t(i)");
+
+        var result = RunThresholded("SELECT region, count(*) AS n FROM customers GROUP BY region ORDER BY region");
+
+        Assert.Single(result.Rows);
+        Assert.Equal("exact", result.Rows[0][0]);
+        Assert.Equal((long)K, Convert.ToInt64(result.Rows[0][1], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, result.SuppressedGroups);
+    }
+
+    [Fact]
+    public void Left_join_side_with_too_few_units_suppresses_the_group()
+    {
+        // K customers, but only one of them has orders: the orders side has 1 unit.
+        Execute($"INSERT INTO customers SELECT i, 'r', 30, DATE '2020-01-01', 'e' FROM range({K}) t(i)");
+        Execute("INSERT INTO orders VALUES (1, 0, 99999, 'x')");
+
+        var result = RunThresholded(
+            "SELECT c.region, sum(o.amount) AS total FROM customers c LEFT JOIN orders o ON c.customer_id = o.customer_id GROUP BY c.region");
+
+        Assert.Empty(result.Rows);
+    }
+
+    [Fact]
+    public void Overall_aggregate_of_an_empty_table_is_suppressed()
+    {
+        var result = RunThresholded("SELECT count(*) AS n FROM customers");
+        Assert.Empty(result.Rows);
+        Assert.Equal(1, result.SuppressedGroups);
+    }
+
+    [Fact]
+    public void Parameters_are_bound_not_spliced()
+    {
+        Execute($"INSERT INTO customers SELECT i, 'north', 30, DATE '2020-01-01', 'e' FROM range({K}) t(i)");
+        const string sql = "SELECT region, count(*) AS n FROM customers WHERE region = $region GROUP BY region";
+        var specs = new[] { new QueryParameterSpec("region", "VARCHAR", ["north", "x' OR '1'='1"], null, null) };
+        var analysis = _analyzer.Analyze(sql, TestCatalog.Catalog, specs);
+        Assert.True(analysis.IsAllowed, analysis.Reason);
+        var rewritten = ThresholdRewriter.Rewrite(sql, analysis, TestCatalog.Catalog, _analyzer);
+
+        // Even when an injection-shaped string is in the domain, it is only ever compared as a literal.
+        var bound = ParameterBinder.Validate(new Dictionary<string, string> { ["region"] = "x' OR '1'='1" }, specs);
+        Assert.True(bound.IsValid);
+        var result = Run(rewritten, bound.Parameters);
+        Assert.Empty(ThresholdFilter.Apply(result.Columns, result.Rows, K).Rows);
+
+        bound = ParameterBinder.Validate(new Dictionary<string, string> { ["region"] = "north" }, specs);
+        result = Run(rewritten, bound.Parameters);
+        Assert.Single(ThresholdFilter.Apply(result.Columns, result.Rows, K).Rows);
+    }
+
+    [Fact]
+    public void Rewrite_refuses_an_analysis_of_other_sql()
+    {
+        var analysis = _analyzer.Analyze("SELECT count(*) FROM customers", TestCatalog.Catalog);
+        Assert.Throws<InvalidOperationException>(() =>
+            ThresholdRewriter.Rewrite("SELECT count(*) FROM orders", analysis, TestCatalog.Catalog, _analyzer));
+        var refused = _analyzer.Analyze("SELECT * FROM customers", TestCatalog.Catalog);
+        Assert.Throws<InvalidOperationException>(() =>
+            ThresholdRewriter.Rewrite("SELECT * FROM customers", refused, TestCatalog.Catalog, _analyzer));
+    }
+
+    private ThresholdFilterResult RunThresholded(string sql)
+    {
+        var analysis = _analyzer.Analyze(sql, TestCatalog.Catalog);
+        Assert.True(analysis.IsAllowed, analysis.Reason);
+        var rewritten = ThresholdRewriter.Rewrite(sql, analysis, TestCatalog.Catalog, _analyzer);
+        var (columns, rows) = Run(rewritten, []);
+        return ThresholdFilter.Apply(columns, rows, K);
+    }
+
+    private (string[] Columns, List<object?[]> Rows) Run(string sql, IReadOnlyList<BoundParameter> parameters)
+    {
+        using var command = _db.CreateCommand();
+        command.CommandText = sql;
+        foreach (var p in parameters)
+        {
+            command.Parameters.Add(new DuckDBParameter(p.Name, p.Value));
+        }
+
+        using var reader = command.ExecuteReader();
+        var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
+        var rows = new List<object?[]>();
+        while (reader.Read())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+
+            rows.Add(row);
+        }
+
+        return (columns, rows);
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _db.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

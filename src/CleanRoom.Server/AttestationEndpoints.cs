@@ -1,0 +1,75 @@
+using System.Text.Json;
+using CleanRoom.Core;
+using CleanRoom.KeyRelease;
+
+namespace CleanRoom.Server;
+
+/// <summary>
+/// Wire-compatible endpoints: the local attestation authority speaks the MAA SevSnpVm attest API
+/// and the key broker speaks the Key Vault key release API, so the enclave's code is the same
+/// against the local server and against Azure.
+/// </summary>
+public static class AttestationEndpoints
+{
+    public static void Map(WebApplication app)
+    {
+        app.MapPost("/attest/SevSnpVm", Attest);
+        app.MapGet("/certs", (LocalAttestation a) => Results.Text(a.JwksJson, "application/json"));
+        app.MapGet("/.well-known/openid-configuration", (LocalAttestation a) => Results.Text(a.OpenIdMetadataJson, "application/json"));
+        app.MapPost("/keys/{name}/{version}/release", Release);
+        app.MapGet("/keys/broker-signing-key", (KeyBroker b) => Results.Text(b.SigningPublicKeyPem, "application/x-pem-file"));
+    }
+
+    private static async Task<IResult> Attest(HttpContext http, LocalAttestation attestation, AuditLog audit)
+    {
+        if (http.Request.Query["api-version"] != "2022-08-01")
+        {
+            throw ApiException.BadRequest("attest.api_version", "attestation refused: api-version must be 2022-08-01");
+        }
+
+        var body = await GovernanceEndpoints.ReadBodyAsync(http, 1024 * 1024);
+        var result = attestation.Attest(body);
+        if (!result.IsSuccess)
+        {
+            await audit.AppendAsync("anonymous", "attestation.refused", "attestation", "refused", result.ErrorCode, "attestation refused: " + result.Reason);
+            throw ApiException.BadRequest(result.ErrorCode!, "attestation refused: " + result.Reason);
+        }
+
+        return Results.Ok(new { token = result.Token });
+    }
+
+    private static async Task<IResult> Release(string name, string version, HttpContext http, LocalAttestation attestation, KeyBroker broker, AuditLog audit)
+    {
+        var target = $"key/{name}";
+        if (http.Request.Query["api-version"] != KeyReleaseResponse.ApiVersion)
+        {
+            throw ApiException.BadRequest("release.api_version", "key release refused: api-version must be 7.4");
+        }
+
+        var body = await GovernanceEndpoints.ReadBodyAsync(http, 1024 * 1024);
+        var request = ReleaseRequest.Parse(System.Text.Encoding.UTF8.GetString(body));
+        if (!request.IsSuccess)
+        {
+            await audit.AppendAsync("anonymous", "key.release", target, "refused", request.ErrorCode, "key release refused: " + request.Reason);
+            throw ApiException.BadRequest(request.ErrorCode!, "key release refused: " + request.Reason);
+        }
+
+        var session = attestation.ValidateEnclaveToken(request.Value!.Target);
+        if (!session.IsValid)
+        {
+            var reason = "key release refused: " + session.Reason;
+            await audit.AppendAsync("anonymous", "key.release", target, "refused", session.ErrorCode, reason);
+            throw ApiException.Forbidden(session.ErrorCode!, reason);
+        }
+
+        var release = broker.Release(name, version, session.Claims, request.Value.Nonce, request.Value.Enc);
+        if (!release.IsSuccess)
+        {
+            await audit.AppendAsync(session.Actor, "key.release", target, "refused", release.ErrorCode, release.Reason);
+            throw ApiException.Forbidden(release.ErrorCode!, release.Reason!);
+        }
+
+        await audit.AppendAsync(session.Actor, "key.release", target);
+        return Results.Ok(new { value = release.Jws });
+    }
+}

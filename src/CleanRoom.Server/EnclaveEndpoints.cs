@@ -1,0 +1,196 @@
+using CleanRoom.Core;
+using CleanRoom.Core.Api;
+
+namespace CleanRoom.Server;
+
+/// <summary>
+/// The enclave's side of the job queue. Every call carries the enclave's attestation token as a
+/// bearer token; the consent lock (approved computation, active contract, published data) is
+/// checked here again at key release, whatever was true when the job was queued.
+/// </summary>
+public static class EnclaveEndpoints
+{
+    public static void Map(WebApplication app)
+    {
+        app.MapPost("/api/enclave/jobs/claim", Claim);
+        app.MapPost("/api/enclave/jobs/{id}/dataset-keys", DatasetKeys);
+        app.MapGet("/api/enclave/jobs/{id}/datasets/{name}/ciphertext", Ciphertext);
+        app.MapPost("/api/enclave/jobs/{id}/result", SubmitResult);
+        app.MapPost("/api/enclave/jobs/{id}/failure", ReportFailure);
+    }
+
+    private static async Task<EnclaveSession> AuthenticateAsync(HttpContext http, LocalAttestation attestation, AuditLog audit, string target)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        var token = header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..].Trim() : string.Empty;
+        var session = attestation.ValidateEnclaveToken(token);
+        if (!session.IsValid)
+        {
+            var reason = "enclave request refused: " + session.Reason;
+            await audit.AppendAsync("anonymous", "enclave.refused", target, "refused", session.ErrorCode, reason);
+            throw ApiException.Unauthorized(session.ErrorCode!, reason);
+        }
+
+        return session;
+    }
+
+    private static async Task<IResult> Claim(HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time)
+    {
+        var session = await AuthenticateAsync(http, attestation, audit, "queue");
+        var ticket = await db.WriteAsync((c, tx) =>
+        {
+            var id = Database.Scalar(c, "UPDATE jobs SET state = 'running', claimed_by = $e, updated_at = $t WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, id LIMIT 1) RETURNING id;", tx,
+                ("$e", session.EnclaveId), ("$t", Store.Now(time))) as string;
+            if (id is null)
+            {
+                return null;
+            }
+
+            var job = Store.FindJob(c, tx, id)!;
+            var contract = Store.FindContract(c, tx, job.ContractId)!;
+            var computation = Store.FindComputation(c, tx, job.ComputationId)!;
+            var datasets = Store.Datasets(c, tx, job.ContractId).Where(d => computation.Tables.Contains(d.Name) && d.State == "published")
+                .Select(d => new EnclaveDatasetTicket(d.Name, d.KeyName!, d.KeyVersion!, d.CiphertextSha256!, d.CiphertextLength!.Value)).ToList();
+            audit.Append(c, tx, session.Actor, "job.started", "job/" + id);
+            return new EnclaveJobTicket(id, contract.Document, Store.ContractSignatures(c, tx, contract.Document.Id), computation.Document, computation.RequiredApprovers, Store.Votes(c, tx, computation.Document.Id), job.Parameters, datasets);
+        });
+        return ticket is null ? Results.NoContent() : Results.Ok(ticket);
+    }
+
+    private static JobRow RequireOwnJob(Microsoft.Data.Sqlite.SqliteConnection c, Microsoft.Data.Sqlite.SqliteTransaction? tx, string id, EnclaveSession session)
+    {
+        var job = Store.FindJob(c, tx, id) ?? throw ApiException.NotFound("job.not_found", $"job '{id}' does not exist");
+        if (job.ClaimedBy != session.EnclaveId)
+        {
+            throw ApiException.Forbidden("job.not_claimed", $"job '{id}' was not claimed by this enclave");
+        }
+
+        return job;
+    }
+
+    private static async Task<IResult> DatasetKeys(string id, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time)
+    {
+        var session = await AuthenticateAsync(http, attestation, audit, "job/" + id);
+        var (keys, refusal) = await db.WriteAsync<(DatasetKeysResponse?, ApiException?)>((c, tx) =>
+        {
+            var job = RequireOwnJob(c, tx, id, session);
+            var contract = Store.FindContract(c, tx, job.ContractId)!;
+            var computation = Store.FindComputation(c, tx, job.ComputationId)!;
+            var contractState = GovernanceEndpoints.EffectiveState(contract, time);
+            string? code = null, reason = null;
+            if (job.State != "running")
+            {
+                (code, reason) = ("job.not_running", $"key release refused: job '{id}' is {job.State}");
+            }
+            else if (contractState != "active")
+            {
+                (code, reason) = ("contract.not_active", $"key release refused: contract '{contract.Document.Id}' is {contractState}");
+            }
+            else if (computation.State != "approved")
+            {
+                (code, reason) = ("computation.not_approved", $"key release refused: computation '{computation.Document.Id}' is {computation.State}");
+            }
+
+            if (code is not null)
+            {
+                Database.Exec(c, "UPDATE jobs SET state = 'refused', reason_code = $c, reason = $r, updated_at = $t WHERE id = $id;", tx, ("$c", code), ("$r", reason), ("$t", Store.Now(time)), ("$id", id));
+                audit.Append(c, tx, "server", "job.refused", "job/" + id, "refused", code, reason);
+                return (null, ApiException.Conflict(code, reason!));
+            }
+
+            var datasets = Store.Datasets(c, tx, job.ContractId).Where(d => computation.Tables.Contains(d.Name)).ToList();
+            var response = new DatasetKeysResponse(datasets.Select(d => new WrappedDatasetKey(d.Name, d.KeyName!, d.WrappedKey!)).ToList());
+            audit.Append(c, tx, session.Actor, "job.keys_released", "job/" + id);
+            return (response, null);
+        });
+        return refusal is not null ? throw refusal : Results.Ok(keys);
+    }
+
+    private static async Task<IResult> Ciphertext(string id, string name, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit)
+    {
+        var session = await AuthenticateAsync(http, attestation, audit, "job/" + id);
+        using var c = db.Open();
+        var job = RequireOwnJob(c, null, id, session);
+        var dataset = Store.Datasets(c, null, job.ContractId).FirstOrDefault(d => d.Name == name && d.State == "published")
+            ?? throw ApiException.NotFound("dataset.not_found", $"dataset '{name}' is not published");
+        var computation = Store.FindComputation(c, null, job.ComputationId)!;
+        if (job.State != "running" || !computation.Tables.Contains(name))
+        {
+            throw ApiException.Forbidden("job.not_running", $"ciphertext refused: job '{id}' is {job.State} or does not read '{name}'");
+        }
+
+        return Results.File(dataset.BlobPath!, "application/octet-stream", enableRangeProcessing: false);
+    }
+
+    private static async Task<IResult> SubmitResult(string id, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time)
+    {
+        var session = await AuthenticateAsync(http, attestation, audit, "job/" + id);
+        var body = await GovernanceEndpoints.ReadBodyAsync(http, 64 * 1024 * 1024);
+        var submission = GovernanceEndpoints.ParseBody<ResultSubmission>(body, "result");
+        var check = Jws.Verify(submission.ResultJws, session.SigningKey, StatementTypes.Result);
+        var record = check.IsValid ? check.Jws!.PayloadAs<ResultRecord>() : null;
+        var refusal = await db.WriteAsync<ApiException?>((c, tx) =>
+        {
+            var job = RequireOwnJob(c, tx, id, session);
+            string? code = null, reason = null;
+            if (record is null || record.JobId != id)
+            {
+                (code, reason) = ("result.bad_signature", "result refused: " + (check.Reason ?? "it names another job"));
+            }
+            else if (job.State != "running")
+            {
+                (code, reason) = ("result.withheld", $"result withheld: job '{id}' is {job.State}");
+            }
+            else
+            {
+                var contract = Store.FindContract(c, tx, job.ContractId)!;
+                var computation = Store.FindComputation(c, tx, job.ComputationId)!;
+                var state = GovernanceEndpoints.EffectiveState(contract, time);
+                if (state != "active" || computation.State != "approved")
+                {
+                    (code, reason) = ("result.withheld", $"result withheld: consent no longer holds (contract {state}, computation {computation.State})");
+                }
+            }
+
+            if (code is not null)
+            {
+                audit.Append(c, tx, session.Actor, "job.result_withheld", "job/" + id, "refused", code, reason);
+                if (job.State == "running")
+                {
+                    Database.Exec(c, "UPDATE jobs SET state = 'failed', reason_code = $c, reason = $r, updated_at = $t WHERE id = $id;", tx, ("$c", code), ("$r", reason), ("$t", Store.Now(time)), ("$id", id));
+                }
+
+                return ApiException.Conflict(code, reason!);
+            }
+
+            var entry = audit.Append(c, tx, session.Actor, "job.finished", "job/" + id);
+            Database.Exec(c, "UPDATE jobs SET state = 'finished', result_jws = $j, audit_index = $a, updated_at = $t WHERE id = $id;", tx,
+                ("$j", submission.ResultJws), ("$a", entry.Seq), ("$t", Store.Now(time)), ("$id", id));
+            return null;
+        });
+        return refusal is not null ? throw refusal : Results.Ok(new { id, state = "finished" });
+    }
+
+    private static async Task<IResult> ReportFailure(string id, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time)
+    {
+        var session = await AuthenticateAsync(http, attestation, audit, "job/" + id);
+        var body = await GovernanceEndpoints.ReadBodyAsync(http);
+        var failure = GovernanceEndpoints.ParseBody<JobFailureReport>(body, "failure report");
+        var outcome = failure.Outcome == "refused" ? "refused" : "failed";
+        await db.WriteAsync((c, tx) =>
+        {
+            var job = RequireOwnJob(c, tx, id, session);
+            if (job.State == "running")
+            {
+                Database.Exec(c, "UPDATE jobs SET state = $s, reason_code = $c, reason = $r, updated_at = $t WHERE id = $id;", tx,
+                    ("$s", outcome), ("$c", Truncate(failure.Code, 64)), ("$r", Truncate(failure.Reason, 300)), ("$t", Store.Now(time)), ("$id", id));
+                audit.Append(c, tx, session.Actor, "job." + outcome, "job/" + id, outcome, Truncate(failure.Code, 64), Truncate(failure.Reason, 300));
+            }
+
+            return 0;
+        });
+        return Results.Ok(new { id, state = outcome });
+    }
+
+    private static string Truncate(string? s, int max) => s is null ? string.Empty : s.Length <= max ? s.ReplaceLineEndings(" ") : s[..max].ReplaceLineEndings(" ");
+}

@@ -1,0 +1,280 @@
+using System.Text.Json;
+using CleanRoom.Core;
+using CleanRoom.Core.Api;
+
+namespace CleanRoom.Server;
+
+/// <summary>Contracts, signatures and computations: the consent side of the service.</summary>
+public static class GovernanceEndpoints
+{
+    public static void Map(WebApplication app)
+    {
+        app.MapPost("/api/contracts", DraftContract);
+        app.MapGet("/api/contracts/{id}", GetContract);
+        app.MapPost("/api/contracts/{id}/signatures", SignContract);
+        app.MapPost("/api/contracts/{id}/computations", ProposeComputation);
+        app.MapGet("/api/computations/{id}", GetComputation);
+        app.MapPost("/api/computations/{id}/votes", Vote);
+    }
+
+    internal static async Task<byte[]> ReadBodyAsync(HttpContext http, int maxBytes = 4 * 1024 * 1024)
+    {
+        using var ms = new MemoryStream();
+        var buffer = new byte[81920];
+        int n;
+        while ((n = await http.Request.Body.ReadAsync(buffer, http.RequestAborted)) > 0)
+        {
+            ms.Write(buffer, 0, n);
+            if (ms.Length > maxBytes)
+            {
+                throw ApiException.BadRequest("request.too_large", $"request body refused: larger than {maxBytes} bytes");
+            }
+        }
+
+        return ms.ToArray();
+    }
+
+    internal static T ParseBody<T>(byte[] body, string what)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(body, CanonicalJson.SerializerOptions)
+                ?? throw ApiException.BadRequest("request.malformed", $"{what} refused: the body is empty");
+        }
+        catch (JsonException)
+        {
+            throw ApiException.BadRequest("request.malformed", $"{what} refused: the body is not valid JSON of the expected shape");
+        }
+    }
+
+    private static async Task<IResult> DraftContract(HttpContext http, Database db, AuditLog audit, RequestAuthenticator auth, TimeProvider time, ServerPolicies policies)
+    {
+        var body = await ReadBodyAsync(http);
+        var parsed = ContractDocument.Parse(body);
+        if (!parsed.IsValid)
+        {
+            var reason = "contract refused: " + parsed.Error;
+            await audit.AppendAsync("anonymous", "contract.drafted", "contract/?", "refused", "contract.malformed", reason);
+            throw ApiException.BadRequest("contract.malformed", reason);
+        }
+
+        var contract = parsed.Contract!;
+        var target = "contract/" + contract.Id;
+        var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), contract, target, http.RequestAborted);
+        await auth.RequireRoleAsync(party, Roles.ContractManager, "drafting a contract", target, http.RequestAborted);
+        if (!policies.HasReleasePolicy(contract.AttestationPolicy))
+        {
+            var reason = $"contract refused: attestation policy '{contract.AttestationPolicy}' is not installed on this server";
+            await audit.AppendAsync(party.Name, "contract.drafted", target, "refused", "contract.unknown_policy", reason);
+            throw ApiException.BadRequest("contract.unknown_policy", reason);
+        }
+
+        await db.WriteAsync((c, tx) =>
+        {
+            if (Store.FindContract(c, tx, contract.Id) is not null)
+            {
+                throw ApiException.Conflict("contract.exists", $"contract '{contract.Id}' already exists; a change is a new contract id or version");
+            }
+
+            Database.Exec(c, "INSERT INTO contracts (id, version, document, hash, state, created_at) VALUES ($id, $v, $d, $h, 'proposed', $t);", tx,
+                ("$id", contract.Id), ("$v", contract.Version), ("$d", Store.Json(contract)), ("$h", contract.Hash()), ("$t", Store.Now(time)));
+            foreach (var d in contract.Datasets)
+            {
+                Database.Exec(c, "INSERT INTO datasets (contract_id, name, owner, state) VALUES ($c, $n, $o, 'declared');", tx, ("$c", contract.Id), ("$n", d.Name), ("$o", d.Owner));
+            }
+
+            audit.Append(c, tx, party.Name, "contract.drafted", target);
+            return 0;
+        });
+        return Results.Created($"/api/contracts/{contract.Id}", new { id = contract.Id, hash = contract.Hash(), state = "proposed" });
+    }
+
+    private static async Task<IResult> GetContract(string id, HttpContext http, Store store, RequestAuthenticator auth)
+    {
+        var view = store.ContractView(id);
+        await auth.AuthenticateAsync(http, Hashing.Sha256Hex(ReadOnlySpan<byte>.Empty), view.Contract, "contract/" + id, http.RequestAborted);
+        return Results.Ok(view);
+    }
+
+    private static async Task<IResult> SignContract(string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time)
+    {
+        var body = await ReadBodyAsync(http);
+        var row = store.FindContract(id) ?? throw ApiException.NotFound("contract.not_found", $"contract '{id}' does not exist");
+        var target = "contract/" + id;
+        var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), row.Document, target, http.RequestAborted);
+        var request = ParseBody<VoteRequest>(body, "contract signature");
+        var check = Jws.Verify(request.Jws, party.SigningKey, StatementTypes.ContractSignature);
+        var statement = check.IsValid ? check.Jws!.PayloadAs<ContractSignatureStatement>() : null;
+        string? refusal = !check.IsValid ? "contract signature refused: " + check.Reason
+            : statement is null || statement.ContractId != id || statement.Party != party.Name ? "contract signature refused: it names another contract or party"
+            : statement.ContractHash != row.Hash ? "contract signature refused: it signs a different version of the contract (hash mismatch)"
+            : null;
+        if (refusal is not null)
+        {
+            await audit.AppendAsync(party.Name, "contract.signed", target, "refused", "contract.bad_signature", refusal);
+            throw ApiException.BadRequest("contract.bad_signature", refusal);
+        }
+
+        var state = await db.WriteAsync((c, tx) =>
+        {
+            Database.Exec(c, "INSERT INTO contract_signatures (contract_id, party, jws) VALUES ($c, $p, $j) ON CONFLICT (contract_id, party) DO UPDATE SET jws = excluded.jws;", tx,
+                ("$c", id), ("$p", party.Name), ("$j", request.Jws));
+            audit.Append(c, tx, party.Name, "contract.signed", target);
+            var signed = Store.ContractSignatures(c, tx, id).Select(s => s.Party).ToHashSet();
+            if (row.State == "proposed" && row.Document.Parties.All(p => signed.Contains(p.Name)))
+            {
+                Database.Exec(c, "UPDATE contracts SET state = 'active' WHERE id = $id;", tx, ("$id", id));
+                audit.Append(c, tx, "server", "contract.activated", target);
+                return "active";
+            }
+
+            return Store.FindContract(c, tx, id)!.State;
+        });
+        return Results.Ok(new { id, state });
+    }
+
+    /// <summary>The contract's state as of now: a contract past its validity window is expired whatever the stored state says.</summary>
+    internal static string EffectiveState(ContractRow row, TimeProvider time) =>
+        row.State == "active" && !row.Document.IsWithinValidity(time.GetUtcNow()) ? "expired" : row.State;
+
+    private static async Task<IResult> ProposeComputation(string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time, ComputationAnalyzer analyzer)
+    {
+        var body = await ReadBodyAsync(http);
+        var row = store.FindContract(id) ?? throw ApiException.NotFound("contract.not_found", $"contract '{id}' does not exist");
+        var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), row.Document, "contract/" + id, http.RequestAborted);
+        await auth.RequireRoleAsync(party, Roles.Analyst, "proposing a computation", "contract/" + id, http.RequestAborted);
+        var request = ParseBody<ProposeComputationRequest>(body, "computation proposal");
+        var computation = request.Computation;
+        var target = "computation/" + computation.Id;
+
+        async Task<ApiException> Refuse(string code, string reason)
+        {
+            await audit.AppendAsync(party.Name, "computation.proposed", target, "refused", code, reason);
+            return ApiException.BadRequest(code, reason);
+        }
+
+        if (EffectiveState(row, time) != "active")
+        {
+            throw await Refuse("contract.not_active", $"computation refused: contract '{id}' is {EffectiveState(row, time)}, not active");
+        }
+
+        if (!PartyIdentity.IsValidName(computation.Id) || computation.ContractId != id || computation.ContractHash != row.Hash || computation.ProposedBy != party.Name)
+        {
+            throw await Refuse("computation.malformed", "computation refused: its id, contract, contract hash or proposer does not match this request");
+        }
+
+        if (computation.Recipients.Count == 0 || computation.Recipients.Any(r => row.Document.FindParty(r)?.Has(Roles.ResultRecipient) != true))
+        {
+            throw await Refuse("computation.bad_recipient", "computation refused: every result recipient must hold the result-recipient role");
+        }
+
+        if (ComputationAnalyzer.CheckPrivacy(row.Document, computation) is { } privacyRefusal)
+        {
+            throw await Refuse(privacyRefusal.Code, "computation refused: " + privacyRefusal.Reason);
+        }
+
+        var analysis = analyzer.Analyze(row.Document, computation);
+        if (!analysis.IsAllowed)
+        {
+            throw await Refuse(analysis.ErrorCode!, "computation refused: " + analysis.Reason);
+        }
+
+        // Approvals are derived from what the SQL reads, never from what the proposer declares.
+        var approvers = ApprovalVerifier.RequiredApprovers(row.Document, analysis.Tables);
+        var hash = computation.Hash();
+        await db.WriteAsync((c, tx) =>
+        {
+            if (Store.FindComputation(c, tx, computation.Id) is not null)
+            {
+                throw ApiException.Conflict("computation.exists", $"computation '{computation.Id}' already exists; a change is a new computation");
+            }
+
+            Database.Exec(c, "INSERT INTO computations (id, contract_id, document, hash, state, required_approvers, tables_read, summary, created_at) VALUES ($id, $c, $d, $h, 'proposed', $a, $t, $s, $now);", tx,
+                ("$id", computation.Id), ("$c", id), ("$d", Store.Json(computation)), ("$h", hash), ("$a", Store.Json(approvers)), ("$t", Store.Json(analysis.Tables)), ("$s", analysis.Summary), ("$now", Store.Now(time)));
+            audit.Append(c, tx, party.Name, "computation.proposed", target);
+            return 0;
+        });
+        return Results.Created($"/api/computations/{computation.Id}", store.ComputationView(computation.Id));
+    }
+
+    private static async Task<IResult> GetComputation(string id, HttpContext http, Database db, Store store, RequestAuthenticator auth)
+    {
+        var view = store.ComputationView(id);
+        var contract = store.FindContract(view.Computation.ContractId)!;
+        await auth.AuthenticateAsync(http, Hashing.Sha256Hex(ReadOnlySpan<byte>.Empty), contract.Document, "computation/" + id, http.RequestAborted);
+        return Results.Ok(view);
+    }
+
+    private static async Task<IResult> Vote(string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth)
+    {
+        var body = await ReadBodyAsync(http);
+        var view = store.ComputationView(id);
+        var contract = store.FindContract(view.Computation.ContractId)!;
+        var target = "computation/" + id;
+        var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), contract.Document, target, http.RequestAborted);
+        var request = ParseBody<VoteRequest>(body, "vote");
+
+        async Task<ApiException> Refuse(int status, string code, string reason)
+        {
+            await audit.AppendAsync(party.Name, "computation.voted", target, "refused", code, reason);
+            return new ApiException(status, code, reason);
+        }
+
+        if (!view.RequiredApprovers.Contains(party.Name))
+        {
+            throw await Refuse(403, "vote.not_an_approver", $"vote refused: party '{party.Name}' is not a required approver of computation '{id}'");
+        }
+
+        var check = Jws.Verify(request.Jws, party.SigningKey, StatementTypes.Vote);
+        var vote = check.IsValid ? check.Jws!.PayloadAs<VoteStatement>() : null;
+        if (vote is null || vote.ComputationId != id || vote.Party != party.Name || vote.ContractId != contract.Document.Id)
+        {
+            throw await Refuse(400, "vote.bad_signature", "vote refused: " + (check.Reason ?? "it names another computation, contract or party"));
+        }
+
+        if (vote.ComputationHash != view.Hash)
+        {
+            throw await Refuse(409, "vote.stale", "vote refused: it was cast on a different version of the computation (hash mismatch)");
+        }
+
+        if (vote.Decision is not (VoteStatement.Approve or VoteStatement.Reject))
+        {
+            throw await Refuse(400, "vote.bad_decision", "vote refused: decision must be 'approve' or 'reject'");
+        }
+
+        var state = await db.WriteAsync((c, tx) =>
+        {
+            var current = Store.FindComputation(c, tx, id)!;
+            if (current.State == "rejected")
+            {
+                throw ApiException.Conflict("computation.rejected", $"vote refused: computation '{id}' was already vetoed");
+            }
+
+            Database.Exec(c, "INSERT INTO votes (computation_id, party, decision, computation_hash, jws) VALUES ($c, $p, $d, $h, $j) ON CONFLICT (computation_id, party) DO UPDATE SET decision = excluded.decision, computation_hash = excluded.computation_hash, jws = excluded.jws;", tx,
+                ("$c", id), ("$p", party.Name), ("$d", vote.Decision), ("$h", vote.ComputationHash), ("$j", request.Jws));
+            audit.Append(c, tx, party.Name, vote.Decision == VoteStatement.Approve ? "computation.approved" : "computation.rejected", target);
+            var newState = current.State;
+            if (vote.Decision == VoteStatement.Reject)
+            {
+                newState = "rejected";
+            }
+            else
+            {
+                var approvals = Store.Votes(c, tx, id).Where(v => Store.FindVoteDecision(c, tx, id, v.Party) == VoteStatement.Approve).Select(v => v.Party).ToHashSet();
+                if (current.RequiredApprovers.All(approvals.Contains))
+                {
+                    newState = "approved";
+                }
+            }
+
+            if (newState != current.State)
+            {
+                Database.Exec(c, "UPDATE computations SET state = $s WHERE id = $id;", tx, ("$s", newState), ("$id", id));
+                audit.Append(c, tx, "server", "computation." + newState, target);
+            }
+
+            return newState;
+        });
+        return Results.Ok(new { id, state });
+    }
+}

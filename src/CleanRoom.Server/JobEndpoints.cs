@@ -1,0 +1,137 @@
+using System.Text.Json;
+using CleanRoom.Core;
+using CleanRoom.Core.Api;
+
+namespace CleanRoom.Server;
+
+/// <summary>Run requests, job status, results and the audit log, for the parties.</summary>
+public static class JobEndpoints
+{
+    public static void Map(WebApplication app)
+    {
+        app.MapPost("/api/computations/{id}/jobs", Run);
+        app.MapGet("/api/jobs/{id}", GetJob);
+        app.MapGet("/api/jobs/{id}/result", GetResult);
+        app.MapGet("/api/contracts/{id}/audit", ExportAudit);
+        app.MapGet("/api/server", (ServerIdentity identity, LocalAttestation attestation) =>
+            Results.Ok(new ServerInfo("1", identity.PublicKey, attestation.Issuer, attestation.IsSimulated)));
+    }
+
+    private static async Task<IResult> Run(string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time, ComputationAnalyzer analyzer)
+    {
+        var body = await GovernanceEndpoints.ReadBodyAsync(http);
+        var view = store.ComputationView(id);
+        var contract = store.FindContract(view.Computation.ContractId)!;
+        var target = "computation/" + id;
+        var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), contract.Document, target, http.RequestAborted);
+        await auth.RequireRoleAsync(party, Roles.Analyst, "running a computation", target, http.RequestAborted);
+        var request = GovernanceEndpoints.ParseBody<RunRequest>(body, "run request");
+
+        async Task<ApiException> Refuse(int status, string code, string reason)
+        {
+            await audit.AppendAsync(party.Name, "job.queued", target, "refused", code, reason);
+            return new ApiException(status, code, reason);
+        }
+
+        var contractState = GovernanceEndpoints.EffectiveState(contract, time);
+        if (contractState != "active")
+        {
+            throw await Refuse(409, "contract.not_active", $"run refused: contract '{contract.Document.Id}' is {contractState}, not active");
+        }
+
+        if (view.State != "approved")
+        {
+            var missing = view.RequiredApprovers.Except(view.Votes.Select(v => v.Party)).ToList();
+            throw await Refuse(409, "computation.not_approved", $"run refused: computation '{id}' is {view.State}" + (missing.Count > 0 ? $"; awaiting approval from {string.Join(", ", missing)}" : string.Empty));
+        }
+
+        var parameterCheck = analyzer.ValidateParameters(view.Computation, request.Parameters ?? new Dictionary<string, string>());
+        if (parameterCheck is not null)
+        {
+            throw await Refuse(400, "job.bad_parameters", "run refused: " + parameterCheck);
+        }
+
+        var jobId = "job-" + Guid.NewGuid().ToString("N")[..16];
+        await db.WriteAsync((c, tx) =>
+        {
+            var datasets = Store.Datasets(c, tx, contract.Document.Id).Where(d => view.Tables.Contains(d.Name)).ToList();
+            var unpublished = datasets.Where(d => d.State != "published").Select(d => d.Name).ToList();
+            if (unpublished.Count > 0)
+            {
+                throw ApiException.Conflict("dataset.not_published", $"run refused: dataset(s) {string.Join(", ", unpublished)} not yet published");
+            }
+
+            var now = Store.Now(time);
+            Database.Exec(c, "INSERT INTO jobs (id, contract_id, computation_id, parameters, requested_by, state, created_at, updated_at) VALUES ($id, $c, $comp, $p, $by, 'queued', $t, $t);", tx,
+                ("$id", jobId), ("$c", contract.Document.Id), ("$comp", id), ("$p", Store.Json(request.Parameters ?? new Dictionary<string, string>())), ("$by", party.Name), ("$t", now));
+            audit.Append(c, tx, party.Name, "job.queued", "job/" + jobId);
+            return 0;
+        });
+        using var conn = db.Open();
+        return Results.Created($"/api/jobs/{jobId}", Store.FindJob(conn, null, jobId)!.ToView());
+    }
+
+    private static async Task<(JobRow Job, ContractRow Contract, ContractParty Party)> AuthorizeJobReaderAsync(string id, HttpContext http, Database db, Store store, RequestAuthenticator auth)
+    {
+        JobRow? job;
+        using (var c = db.Open())
+        {
+            job = Store.FindJob(c, null, id);
+        }
+
+        if (job is null)
+        {
+            throw ApiException.NotFound("job.not_found", $"job '{id}' does not exist");
+        }
+
+        var contract = store.FindContract(job.ContractId)!;
+        var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(ReadOnlySpan<byte>.Empty), contract.Document, "job/" + id, http.RequestAborted);
+        return (job, contract, party);
+    }
+
+    private static async Task<IResult> GetJob(string id, HttpContext http, Database db, Store store, RequestAuthenticator auth)
+    {
+        var (job, _, _) = await AuthorizeJobReaderAsync(id, http, db, store, auth);
+        return Results.Ok(job.ToView());
+    }
+
+    private static async Task<IResult> GetResult(string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, LocalAttestation attestation)
+    {
+        var (job, contract, party) = await AuthorizeJobReaderAsync(id, http, db, store, auth);
+        using var c = db.Open();
+        var computation = Store.FindComputation(c, null, job.ComputationId)!;
+        if (!computation.Document.Recipients.Contains(party.Name))
+        {
+            var reason = $"result refused: party '{party.Name}' is not a recipient of computation '{computation.Document.Id}'";
+            await audit.AppendAsync(party.Name, "result.fetched", "job/" + id, "refused", "auth.not_recipient", reason);
+            throw ApiException.Forbidden("auth.not_recipient", reason);
+        }
+
+        if (job.State != "finished" || job.ResultJws is null)
+        {
+            throw ApiException.Conflict("job.no_result", $"job '{id}' has no result: it is {job.State}" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
+        }
+
+        using var jwks = JsonDocument.Parse(attestation.JwksJson);
+        var bundle = new ResultBundle(
+            "cleanroom.result-bundle.v1",
+            job.ResultJws,
+            contract.Document,
+            Store.ContractSignatures(c, null, contract.Document.Id),
+            computation.Document,
+            computation.RequiredApprovers,
+            Store.Votes(c, null, computation.Document.Id),
+            Store.Datasets(c, null, contract.Document.Id).Where(d => computation.Tables.Contains(d.Name)).Select(d => d.ToView()).ToList(),
+            attestation.Issuer,
+            jwks.RootElement.Clone(),
+            job.AuditIndex);
+        return Results.Ok(bundle);
+    }
+
+    private static async Task<IResult> ExportAudit(string id, HttpContext http, Store store, AuditLog audit, RequestAuthenticator auth)
+    {
+        var contract = store.FindContract(id) ?? throw ApiException.NotFound("contract.not_found", $"contract '{id}' does not exist");
+        await auth.AuthenticateAsync(http, Hashing.Sha256Hex(ReadOnlySpan<byte>.Empty), contract.Document, "contract/" + id, http.RequestAborted);
+        return Results.Ok(audit.Export());
+    }
+}

@@ -1,0 +1,75 @@
+using CleanRoom.Core;
+
+namespace CleanRoom.Server;
+
+/// <summary>
+/// Checks a party's request signature (see RequestSignature) against the keys listed in a
+/// contract, the timestamp window and single use of the nonce. Every refusal is audited.
+/// </summary>
+public sealed class RequestAuthenticator(Database db, AuditLog audit, TimeProvider time)
+{
+    public async Task<ContractParty> AuthenticateAsync(HttpContext http, string contentSha256Hex, ContractDocument contract, string target, CancellationToken cancellationToken)
+    {
+        var h = http.Request.Headers;
+        string keyId = h[RequestSignature.KeyIdHeader].ToString();
+        string timestampText = h[RequestSignature.TimestampHeader].ToString();
+        string nonce = h[RequestSignature.NonceHeader].ToString();
+        string signature = h[RequestSignature.SignatureHeader].ToString();
+        var actor = keyId.Length > 0 ? "key:" + keyId[..Math.Min(12, keyId.Length)] : "anonymous";
+
+        async Task<ApiException> Refuse(int status, string code, string reason)
+        {
+            await audit.AppendAsync(actor, "request.refused", target, "refused", code, reason, cancellationToken);
+            return new ApiException(status, code, reason);
+        }
+
+        if (keyId.Length == 0 || timestampText.Length == 0 || nonce.Length is < 16 or > 64 || signature.Length == 0)
+        {
+            throw await Refuse(401, "auth.missing_signature", "request refused: it is not signed (CleanRoom-Key-Id, -Timestamp, -Nonce and -Signature headers are required)");
+        }
+
+        var party = contract.FindPartyByKeyId(keyId);
+        if (party is null)
+        {
+            throw await Refuse(403, "auth.not_a_party", $"request refused: the signing key is not a party of contract '{contract.Id}'");
+        }
+
+        actor = party.Name;
+        if (!long.TryParse(timestampText, out var timestamp)
+            || Math.Abs(time.GetUtcNow().ToUnixTimeSeconds() - timestamp) > RequestSignature.MaxClockSkew.TotalSeconds)
+        {
+            throw await Refuse(401, "auth.stale_request", "request refused: its timestamp is more than 5 minutes from the server's clock");
+        }
+
+        PartyKeys.TryImportSigningPublicKey(party.SigningKey, out var key);
+        var pathAndQuery = http.Request.Path.Value + http.Request.QueryString.Value;
+        if (!RequestSignature.Verify(key!, http.Request.Method, pathAndQuery, contentSha256Hex, timestamp, nonce, signature))
+        {
+            throw await Refuse(401, "auth.bad_signature", "request refused: its signature does not verify under the party's key");
+        }
+
+        var fresh = await db.WriteAsync(
+            (c, tx) =>
+            {
+                Database.Exec(c, "DELETE FROM request_nonces WHERE seen_at < $t;", tx, ("$t", timestamp - (long)(2 * RequestSignature.MaxClockSkew.TotalSeconds)));
+                return Database.Scalar(c, "INSERT INTO request_nonces (key_id, nonce, seen_at) VALUES ($k, $n, $t) ON CONFLICT DO NOTHING RETURNING 1;", tx, ("$k", keyId), ("$n", nonce), ("$t", timestamp)) is not null;
+            },
+            cancellationToken);
+        if (!fresh)
+        {
+            throw await Refuse(401, "auth.replayed_request", "request refused: its nonce was already used (replay)");
+        }
+
+        return party;
+    }
+
+    public async Task RequireRoleAsync(ContractParty party, string role, string action, string target, CancellationToken cancellationToken)
+    {
+        if (!party.Has(role))
+        {
+            var reason = $"{action} refused: party '{party.Name}' does not hold the {role} role";
+            await audit.AppendAsync(party.Name, "request.refused", target, "refused", "auth.role_required", reason, cancellationToken);
+            throw ApiException.Forbidden("auth.role_required", reason);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using System.Security.Cryptography;
+using CleanRoom.Attestation;
+using CleanRoom.Core;
+using CleanRoom.Core.Api;
+
+namespace CleanRoom.Enclave;
+
+/// <summary>
+/// The enclave's main loop: make per-boot keys, attest (evidence binds their hash), then claim
+/// and run jobs one at a time. Re-attests before the token ages out.
+/// </summary>
+public sealed class EnclaveHost(EnclaveOptions options, TextWriter log, TimeProvider time)
+{
+    private static readonly TimeSpan s_reattestAfter = TimeSpan.FromMinutes(30);
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        if (!options.Simulated || options.SimulatedAmdDirectory is null)
+        {
+            await log.WriteLineAsync("cleanroom-enclave: refused to start: no hardware evidence source is configured (pass --simulated --sim-amd DIR for local mode)");
+            return 2;
+        }
+
+        using var keys = new EnclaveKeys();
+        using var platform = SimulatedAmdPlatform.Load(options.SimulatedAmdDirectory);
+        using var client = new EnclaveServerClient(new HttpClient { BaseAddress = options.Server, Timeout = TimeSpan.FromMinutes(30) });
+        var runner = new JobRunner(client, keys, options, time);
+        var attestedAt = DateTimeOffset.MinValue;
+        var jobs = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (time.GetUtcNow() - attestedAt > s_reattestAfter)
+                {
+                    var report = platform.CreateReport(new SimulatedReportRequest
+                    {
+                        ReportData = keys.ReportData(),
+                        Measurement = SimulatedAmdPlatform.SimulatedLaunchMeasurement,
+                    });
+                    client.Token = await client.AttestAsync(report, platform.CertChainPem, keys.RuntimeData, Hashing.B64Url(RandomNumberGenerator.GetBytes(16)), cancellationToken);
+                    attestedAt = time.GetUtcNow();
+                    await log.WriteLineAsync("cleanroom-enclave: attested (SIMULATED hardware); waiting for jobs");
+                }
+
+                var ticket = await client.ClaimAsync(cancellationToken);
+                if (ticket is null)
+                {
+                    await Task.Delay(options.PollInterval, cancellationToken);
+                    continue;
+                }
+
+                await RunJobAsync(runner, client, ticket, cancellationToken);
+                jobs++;
+                if (options.MaxJobs > 0 && jobs >= options.MaxJobs)
+                {
+                    return 0;
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (JobRefusalException ex)
+            {
+                await log.WriteLineAsync($"cleanroom-enclave: {ex.Code}: {ex.Message}");
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+            catch (HttpRequestException ex)
+            {
+                await log.WriteLineAsync($"cleanroom-enclave: server unreachable ({ex.Message}); retrying");
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+
+        return 0;
+    }
+
+    private async Task RunJobAsync(JobRunner runner, EnclaveServerClient client, EnclaveJobTicket ticket, CancellationToken cancellationToken)
+    {
+        await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId} started");
+        try
+        {
+            await runner.RunAsync(ticket, cancellationToken);
+            await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId} finished; result signed");
+        }
+        catch (JobRefusalException ex)
+        {
+            await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId} {(ex.IsPolicyRefusal ? "refused" : "failed")}: {ex.Message}");
+            await client.ReportFailureAsync(ticket.JobId, new JobFailureReport(ex.Code, ex.Message, ex.IsPolicyRefusal ? "refused" : "failed"), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Unexpected: report without details (an exception message could quote data).
+            await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId} failed: internal error ({ex.GetType().Name})");
+            await client.ReportFailureAsync(ticket.JobId, new JobFailureReport("enclave.internal_error", $"job failed: internal enclave error ({ex.GetType().Name})", "failed"), cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CleanRoom.Core;
+using CleanRoom.Core.Api;
+using CleanRoom.KeyRelease;
+
+namespace CleanRoom.Enclave;
+
+/// <summary>
+/// HTTP calls from the enclave to the server. The attest and release calls use the Azure wire
+/// formats (MAA SevSnpVm attest, Key Vault key release), so pointing them at Azure is configuration.
+/// </summary>
+public sealed class EnclaveServerClient(HttpClient http) : IDisposable
+{
+    private static readonly JsonSerializerOptions s_json = CanonicalJson.SerializerOptions;
+
+    public string? Token { get; set; }
+
+    public async Task<string> AttestAsync(byte[] report, string vcekChainPem, byte[] runtimeData, string nonce, CancellationToken cancellationToken)
+    {
+        var inner = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string>
+        {
+            ["SnpReport"] = Hashing.B64Url(report),
+            ["VcekCertChain"] = Hashing.B64Url(System.Text.Encoding.UTF8.GetBytes(vcekChainPem)),
+        });
+        var body = new Dictionary<string, object>
+        {
+            ["report"] = Hashing.B64Url(inner),
+            ["runtimeData"] = new Dictionary<string, string> { ["data"] = Hashing.B64Url(runtimeData), ["dataType"] = "JSON" },
+            ["nonce"] = nonce,
+        };
+        using var response = await http.PostAsJsonAsync("attest/SevSnpVm?api-version=2022-08-01", body, cancellationToken);
+        await EnsureSuccessAsync(response, "attestation", cancellationToken);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
+        return doc.RootElement.GetProperty("token").GetString()!;
+    }
+
+    public async Task<string> BrokerSigningKeyPemAsync(CancellationToken cancellationToken) =>
+        await http.GetStringAsync("keys/broker-signing-key", cancellationToken);
+
+    /// <summary>Key Vault Secure Key Release: returns the signed release response (JWS).</summary>
+    public async Task<string> ReleaseKeyAsync(string name, string version, string nonce, CancellationToken cancellationToken)
+    {
+        var request = new ReleaseRequest(Token!, nonce, KeyWrapAlgorithm.RsaAesKeyWrap256);
+        using var content = new ByteArrayContent(request.ToUtf8Json());
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await http.PostAsync($"keys/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version)}/release?api-version=7.4", content, cancellationToken);
+        await EnsureSuccessAsync(response, $"release of key '{name}'", cancellationToken);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
+        return doc.RootElement.GetProperty("value").GetString()!;
+    }
+
+    public async Task<EnclaveJobTicket?> ClaimAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, "api/enclave/jobs/claim", null, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NoContent)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, "job claim", cancellationToken);
+        return await response.Content.ReadFromJsonAsync<EnclaveJobTicket>(s_json, cancellationToken);
+    }
+
+    public async Task<DatasetKeysResponse> DatasetKeysAsync(string jobId, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, $"api/enclave/jobs/{jobId}/dataset-keys", null, cancellationToken);
+        await EnsureSuccessAsync(response, "dataset key release", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<DatasetKeysResponse>(s_json, cancellationToken))!;
+    }
+
+    /// <summary>Streams a dataset's ciphertext; the caller owns the response.</summary>
+    public async Task<HttpResponseMessage> CiphertextAsync(string jobId, string name, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"api/enclave/jobs/{jobId}/datasets/{name}/ciphertext");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        try
+        {
+            await EnsureSuccessAsync(response, $"download of dataset '{name}'", cancellationToken);
+            return response;
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    public async Task SubmitResultAsync(string jobId, string resultJws, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, $"api/enclave/jobs/{jobId}/result", new ResultSubmission(resultJws), cancellationToken);
+        await EnsureSuccessAsync(response, "result submission", cancellationToken);
+    }
+
+    public async Task ReportFailureAsync(string jobId, JobFailureReport failure, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, $"api/enclave/jobs/{jobId}/failure", failure, cancellationToken);
+        await EnsureSuccessAsync(response, "failure report", cancellationToken);
+    }
+
+    public void Dispose() => http.Dispose();
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: s_json);
+        }
+
+        return await http.SendAsync(request, cancellationToken);
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        string code = "server.error", detail = $"{what} failed with HTTP {(int)response.StatusCode}";
+        try
+        {
+            var problem = await response.Content.ReadFromJsonAsync<Problem>(s_json, cancellationToken);
+            if (problem is not null)
+            {
+                (code, detail) = (problem.Code, problem.Detail ?? detail);
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException)
+        {
+            // Not a problem document: keep the generic reason.
+        }
+
+        throw new JobRefusalException(code, detail);
+    }
+}

@@ -1,0 +1,169 @@
+using System.Numerics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using CleanRoom.Core;
+using CleanRoom.Core.Api;
+using CleanRoom.Envelope;
+using CleanRoom.KeyRelease;
+using CleanRoom.Privacy;
+
+namespace CleanRoom.Enclave;
+
+/// <summary>
+/// Runs one claimed job inside the enclave. Order matters: verify every signed statement →
+/// analyse the SQL → obtain keys (attestation lock, then consent lock) → decrypt into memory →
+/// lock DuckDB down → run → threshold → sign. Any doubt refuses the job.
+/// </summary>
+public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, EnclaveOptions options, TimeProvider time)
+{
+    private string? _brokerKeyPem;
+
+    /// <summary>Runs the job and submits its signed result; throws <see cref="JobRefusalException"/> on any refusal.</summary>
+    public async Task<string> RunAsync(EnclaveJobTicket ticket, CancellationToken cancellationToken)
+    {
+        var contract = ticket.Contract;
+        var computation = ticket.Computation;
+
+        // 1. Signed statements, checked here without trusting the server.
+        if (ApprovalVerifier.VerifyContract(contract, ticket.ContractSignatures) is { } contractError)
+        {
+            throw new JobRefusalException("contract.not_signed", "job refused: " + contractError);
+        }
+
+        if (!contract.IsWithinValidity(time.GetUtcNow()))
+        {
+            throw new JobRefusalException("contract.not_active", $"job refused: contract '{contract.Id}' is outside its validity window");
+        }
+
+        using var analyzer = new SqlAnalyzer();
+        var catalog = ContractCatalog.From(contract);
+        var analysis = analyzer.Analyze(computation.Sql, catalog, ContractCatalog.Parameters(computation));
+        if (!analysis.IsAllowed)
+        {
+            throw new JobRefusalException(analysis.ErrorCode!, "job refused: " + analysis.Reason);
+        }
+
+        var required = ApprovalVerifier.RequiredApprovers(contract, analysis.Tables);
+        if (ApprovalVerifier.VerifyApprovals(contract, computation, required, ticket.Votes) is { } approvalError)
+        {
+            throw new JobRefusalException("computation.not_approved", "job refused: " + approvalError);
+        }
+
+        if (computation.Privacy.Mode != "aggregate" || computation.Privacy.MinDistinctUnits < contract.MinimumK)
+        {
+            throw new JobRefusalException("privacy.bad_spec", "job refused: the privacy specification is not an aggregate threshold at or above the contract's minimum k");
+        }
+
+        var parameters = ParameterBinder.Validate(ticket.Parameters, ContractCatalog.Parameters(computation));
+        if (!parameters.IsValid)
+        {
+            throw new JobRefusalException(parameters.ErrorCode!, "job refused: " + parameters.Reason);
+        }
+
+        var rewritten = ThresholdRewriter.Rewrite(computation.Sql, analysis, catalog, analyzer);
+
+        // 2. Keys: the consent lock (wrapped data keys for this job) and the attestation lock (KEK release).
+        var wrapped = await server.DatasetKeysAsync(ticket.JobId, cancellationToken);
+        _brokerKeyPem ??= await server.BrokerSigningKeyPemAsync(cancellationToken);
+
+        using var sandbox = new SqlSandbox(options.MemoryLimit);
+        var digests = new List<DatasetDigest>();
+        foreach (var table in analysis.Tables.Distinct().Order(StringComparer.Ordinal))
+        {
+            var declaration = contract.FindDataset(table)!;
+            var datasetTicket = ticket.Datasets.FirstOrDefault(d => d.Name == table)
+                ?? throw new JobRefusalException("dataset.not_published", $"job refused: dataset '{table}' is not published");
+            var wrappedKey = wrapped.Keys.FirstOrDefault(k => k.Name == table)
+                ?? throw new JobRefusalException("dataset.no_key", $"job refused: no wrapped key was released for dataset '{table}'");
+            var dataKey = await ReleaseDataKeyAsync(datasetTicket, wrappedKey, cancellationToken);
+            try
+            {
+                await LoadAsync(ticket.JobId, declaration, datasetTicket, dataKey, sandbox, cancellationToken);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(dataKey);
+            }
+
+            digests.Add(new DatasetDigest(table, datasetTicket.CiphertextSha256));
+        }
+
+        // 3. Lock down, run, threshold.
+        var filtered = EnclavePipeline.Execute(sandbox, rewritten, parameters.Parameters, computation.Privacy.MinDistinctUnits);
+        var jsonRows = filtered.Rows.Select(r => (IReadOnlyList<JsonElement>)r.Select(ToJson).ToList()).ToList();
+        var record = new ResultRecord
+        {
+            JobId = ticket.JobId,
+            ContractId = contract.Id,
+            ContractHash = contract.Hash(),
+            ComputationId = computation.Id,
+            ComputationHash = computation.Hash(),
+            SqlSha256 = computation.SqlSha256(),
+            Parameters = ticket.Parameters,
+            Datasets = digests,
+            AttestationToken = server.Token!,
+            Privacy = new PrivacyOutcome("aggregate", computation.Privacy.MinDistinctUnits, filtered.SuppressedGroups),
+            Columns = filtered.Columns,
+            Rows = jsonRows,
+            OutputSha256 = ResultRecord.ComputeOutputDigest(filtered.Columns, jsonRows),
+            IssuedAt = time.GetUtcNow(),
+        };
+        var jws = Jws.Sign(record, keys.SigningKey, StatementTypes.Result);
+        await server.SubmitResultAsync(ticket.JobId, jws, cancellationToken);
+        return jws;
+    }
+
+    private async Task<byte[]> ReleaseDataKeyAsync(EnclaveDatasetTicket dataset, WrappedDatasetKey wrappedKey, CancellationToken cancellationToken)
+    {
+        var nonce = Hashing.B64Url(RandomNumberGenerator.GetBytes(16));
+        var releaseJws = await server.ReleaseKeyAsync(dataset.KeyName, dataset.KeyVersion, nonce, cancellationToken);
+        using var brokerKey = RSA.Create();
+        brokerKey.ImportFromPem(_brokerKeyPem);
+        var release = KeyReleaseResponse.Verify(releaseJws, brokerKey, nonce);
+        if (!release.IsSuccess)
+        {
+            throw new JobRefusalException(release.ErrorCode!, $"job refused: the key release response for '{dataset.Name}' does not verify ({release.Reason})");
+        }
+
+        using var unwrapped = KeyHsmEnvelope.TryOpen(release.Value!.KeyHsm, keys.EncryptionKey);
+        if (!unwrapped.IsSuccess)
+        {
+            throw new JobRefusalException(unwrapped.ErrorCode!, $"job refused: the released key for '{dataset.Name}' cannot be unwrapped ({unwrapped.Reason})");
+        }
+
+        if (!RsaTargetKey.TryImport(unwrapped.Key, out var kek))
+        {
+            throw new JobRefusalException("key.bad_kek", $"job refused: the released key for '{dataset.Name}' is not an RSA private key");
+        }
+
+        using (kek)
+        {
+            if (!Hashing.TryFromB64Url(wrappedKey.WrappedKey, out var wrappedBytes))
+            {
+                throw new JobRefusalException("key.bad_wrapped_key", $"job refused: the wrapped data key of '{dataset.Name}' is malformed");
+            }
+
+            return DataKeyWrapping.TryUnwrap(wrappedBytes, kek)
+                ?? throw new JobRefusalException("key.unwrap_failed", $"job refused: the data key of '{dataset.Name}' does not unwrap under its released key (wrong key or tampered)");
+        }
+    }
+
+    private async Task LoadAsync(string jobId, DatasetDeclaration declaration, EnclaveDatasetTicket dataset, byte[] dataKey, SqlSandbox sandbox, CancellationToken cancellationToken)
+    {
+        using var response = await server.CiphertextAsync(jobId, dataset.Name, cancellationToken);
+        await EnclavePipeline.LoadEncryptedAsync(await response.Content.ReadAsStreamAsync(cancellationToken), dataKey, declaration, dataset.CiphertextSha256, sandbox, cancellationToken);
+    }
+
+    internal static JsonElement ToJson(object? value) => value switch
+    {
+        null => JsonSerializer.SerializeToElement<object?>(null),
+        BigInteger b when b >= long.MinValue && b <= long.MaxValue => JsonSerializer.SerializeToElement((long)b),
+        BigInteger b => JsonSerializer.SerializeToElement(b.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        double d when double.IsNaN(d) || double.IsInfinity(d) => JsonSerializer.SerializeToElement<object?>(null),
+        float f when float.IsNaN(f) || float.IsInfinity(f) => JsonSerializer.SerializeToElement<object?>(null),
+        DateOnly d => JsonSerializer.SerializeToElement(d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)),
+        DateTime dt => JsonSerializer.SerializeToElement(dt.ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
+        string or bool or long or int or short or sbyte or byte or ushort or uint or ulong or decimal or double or float => JsonSerializer.SerializeToElement(value, value.GetType()),
+        _ => JsonSerializer.SerializeToElement(value.ToString()),
+    };
+}

@@ -1,0 +1,66 @@
+using System.Runtime.InteropServices;
+using CleanRoom.Attestation;
+using CleanRoom.Enclave;
+
+if (args.Length == 0 || args[0] is "--help" or "-h")
+{
+    Console.WriteLine("""
+        cleanroom-enclave: runs approved computations inside a confidential VM.
+          cleanroom-enclave sim-hardware --dir DIR
+              create a simulated AMD platform (ARK/ASK/VCEK chain and keys, mode 0600) for local mode
+          cleanroom-enclave run --server URL --simulated --sim-amd DIR [--memory-limit 4GB] [--max-jobs N]
+              attest, then claim and run jobs until stopped
+        """);
+    return 0;
+}
+
+string? Option(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+switch (args[0])
+{
+    case "sim-hardware":
+        var dir = Option("--dir");
+        if (dir is null)
+        {
+            Console.Error.WriteLine("cleanroom-enclave: sim-hardware needs --dir DIR");
+            return 2;
+        }
+
+        using (var platform = SimulatedAmdPlatform.Create())
+        {
+            platform.Save(dir);
+        }
+
+        Console.WriteLine($"simulated AMD platform written to {dir} (SIMULATED root of trust; production policies refuse it)");
+        return 0;
+    case "run":
+        var server = Option("--server");
+        if (server is null || !Uri.TryCreate(server.EndsWith('/') ? server : server + "/", UriKind.Absolute, out var serverUri))
+        {
+            Console.Error.WriteLine("cleanroom-enclave: run needs --server URL");
+            return 2;
+        }
+
+        var options = new EnclaveOptions
+        {
+            Server = serverUri,
+            Simulated = args.Contains("--simulated"),
+            SimulatedAmdDirectory = Option("--sim-amd"),
+            MemoryLimit = Option("--memory-limit") ?? "4GB",
+            MaxJobs = int.TryParse(Option("--max-jobs"), out var max) ? max : 0,
+        };
+        using (var cts = new CancellationTokenSource())
+        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); }))
+        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); }))
+        {
+            return await new EnclaveHost(options, Console.Out, TimeProvider.System).RunAsync(cts.Token);
+        }
+
+    default:
+        Console.Error.WriteLine($"cleanroom-enclave: unknown command '{args[0]}' (see --help)");
+        return 2;
+}

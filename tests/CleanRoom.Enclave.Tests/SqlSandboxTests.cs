@@ -1,0 +1,97 @@
+using System.Text;
+using CleanRoom.Core;
+using CleanRoom.Enclave;
+using DuckDB.NET.Data;
+
+namespace CleanRoom.Enclave.Tests;
+
+public sealed class SqlSandboxTests
+{
+    private static readonly DatasetDeclaration s_purchases = new()
+    {
+        Name = "purchases",
+        Owner = "retailer",
+        Columns = [new("customer_id", "BIGINT"), new("category", "VARCHAR"), new("amount", "DECIMAL(18,2)")],
+        PrivacyUnit = "customer_id",
+        JoinColumns = ["customer_id"],
+    };
+
+    private static SqlSandbox LoadedSandbox()
+    {
+        var sandbox = new SqlSandbox("512MB");
+        using var file = MemoryFile.Create("test");
+        using (var w = file.OpenWrite())
+        {
+            w.Write(Encoding.UTF8.GetBytes("customer_id,category,amount\n1,toys,10.50\n2,toys,3.25\n3,books,7.00\n"));
+        }
+
+        Assert.Equal(3, sandbox.LoadCsv(s_purchases, file.Path));
+        return sandbox;
+    }
+
+    [Fact]
+    public void Csv_in_an_in_memory_file_loads_with_the_declared_types()
+    {
+        using var sandbox = LoadedSandbox();
+        sandbox.LockDown();
+        var (columns, rows) = sandbox.Query("SELECT category, sum(amount) AS s FROM purchases GROUP BY category ORDER BY category", []);
+        Assert.Equal(["category", "s"], columns);
+        Assert.Equal("books", rows[0][0]);
+        Assert.Equal(13.75m, rows[1][1]);
+    }
+
+    [Fact]
+    public void The_memory_file_path_is_not_on_a_disk_file_system()
+    {
+        using var file = MemoryFile.Create("probe");
+        var target = new FileInfo(file.Path).LinkTarget ?? string.Empty;
+        Assert.StartsWith("/memfd:", target, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Queries_are_refused_before_lock_down()
+    {
+        using var sandbox = LoadedSandbox();
+        Assert.Throws<InvalidOperationException>(() => sandbox.Query("SELECT 1", []));
+    }
+
+    [Theory]
+    [InlineData("SELECT * FROM read_csv('/etc/passwd')")]
+    [InlineData("SELECT * FROM read_text('/etc/hostname')")]
+    [InlineData("COPY purchases TO '/tmp/cleanroom-leak.csv'")]
+    [InlineData("ATTACH '/tmp/cleanroom-leak.db' AS leak")]
+    [InlineData("SET enable_external_access = true")]
+    [InlineData("SET memory_limit = '100GB'")]
+    [InlineData("SET lock_configuration = false")]
+    [InlineData("INSTALL httpfs")]
+    [InlineData("LOAD httpfs")]
+    [InlineData("SET temp_directory = '/tmp'")]
+    public void After_lock_down_file_access_configuration_and_extensions_are_refused(string sql)
+    {
+        using var sandbox = LoadedSandbox();
+        sandbox.LockDown();
+        Assert.ThrowsAny<DuckDBException>(() => sandbox.Exec(sql));
+        Assert.False(File.Exists("/tmp/cleanroom-leak.csv"));
+    }
+
+    [Fact]
+    public void Lock_down_sets_the_memory_limit_and_disables_spilling()
+    {
+        using var sandbox = LoadedSandbox();
+        sandbox.LockDown();
+        Assert.Equal("false", sandbox.Setting("enable_external_access"));
+        Assert.Equal("true", sandbox.Setting("lock_configuration"));
+        Assert.Equal("false", sandbox.Setting("autoload_known_extensions"));
+        Assert.Equal("false", sandbox.Setting("autoinstall_known_extensions"));
+        Assert.Equal(string.Empty, sandbox.Setting("temp_directory"));
+        Assert.NotEqual(string.Empty, sandbox.Setting("memory_limit"));
+    }
+
+    [Fact]
+    public void Inputs_cannot_be_loaded_after_lock_down()
+    {
+        using var sandbox = new SqlSandbox("256MB");
+        sandbox.LockDown();
+        Assert.Throws<InvalidOperationException>(() => sandbox.LoadCsv(s_purchases, "/proc/self/fd/0"));
+    }
+}

@@ -1,0 +1,367 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using CleanRoom.Core;
+using CleanRoom.Core.Api;
+using Spectre.Console;
+
+namespace CleanRoom.Cli;
+
+/// <summary>
+/// `cleanroom demo`: starts cleanroom-server and cleanroom-enclave as separate processes on
+/// loopback and drives the whole retailer × advertiser scenario through the same operations the
+/// CLI commands use. Child processes are stopped on success, failure and Ctrl-C.
+/// </summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var rows = new Option<long>("--rows") { Description = "rows per dataset", DefaultValueFactory = _ => 100_000 };
+        var output = new Option<string>("--out") { Description = "output directory (wiped first)", DefaultValueFactory = _ => "demo-output" };
+        var serverBin = new Option<string>("--server-bin") { Description = "path to cleanroom-server.dll", Required = true };
+        var enclaveBin = new Option<string>("--enclave-bin") { Description = "path to cleanroom-enclave.dll", Required = true };
+        var policies = new Option<string>("--policies") { Description = "attestation-policies directory", DefaultValueFactory = _ => "attestation-policies" };
+        var command = new Command("demo", "run the two-party clean room end to end on this machine (simulated attestation)") { rows, output, serverBin, enclaveBin, policies };
+        command.SetAction(CliApp.Guard(async (pr, ct) =>
+        {
+            var demo = new DemoRun(Path.GetFullPath(pr.GetValue(output)!), pr.GetValue(rows), Path.GetFullPath(pr.GetValue(serverBin)!), Path.GetFullPath(pr.GetValue(enclaveBin)!), Path.GetFullPath(pr.GetValue(policies)!));
+            return await demo.RunAsync(ct);
+        }));
+        return command;
+    }
+}
+
+internal sealed class DemoRun(string outDir, long rows, string serverBin, string enclaveBin, string policiesDir)
+{
+    private readonly List<Process> _children = [];
+    private readonly Lock _lock = new();
+
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        if (Directory.Exists(outDir))
+        {
+            Directory.Delete(outDir, recursive: true);
+        }
+
+        var keys = Directory.CreateDirectory(Path.Combine(outDir, "keys")).FullName;
+        var data = Directory.CreateDirectory(Path.Combine(outDir, "data")).FullName;
+        var serverData = Directory.CreateDirectory(Path.Combine(outDir, "server-data")).FullName;
+        var simAmd = Path.Combine(outDir, "sim-amd");
+        var logs = Directory.CreateDirectory(Path.Combine(outDir, "logs")).FullName;
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); });
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => StopChildren();
+        try
+        {
+            return await ScenarioAsync(keys, data, serverData, simAmd, logs, cts.Token);
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync("cleanroom demo: interrupted; stopping processes");
+            return 130;
+        }
+        finally
+        {
+            StopChildren();
+        }
+    }
+
+    private async Task<int> ScenarioAsync(string keys, string data, string serverData, string simAmd, string logs, CancellationToken ct)
+    {
+        Step("1/9", "simulated AMD platform (SIMULATED root of trust; refused by production policies)");
+        await RunToEndAsync(enclaveBin, ["sim-hardware", "--dir", simAmd], Path.Combine(logs, "sim-hardware.log"), ct);
+
+        Step("2/9", "starting cleanroom-server (SQLite + local blob store, 127.0.0.1, free port)");
+        var ready = Path.Combine(serverData, "ready");
+        Start(serverBin, ["--data-dir", serverData, "--policies", policiesDir, "--simulated-attestation", "--sim-amd", simAmd, "--ready-file", ready], Path.Combine(logs, "server.log"));
+        var url = await WaitForFileAsync(ready, TimeSpan.FromSeconds(60), ct);
+        Console.WriteLine($"      server at {url}");
+
+        Step("3/9", "starting cleanroom-enclave (separate process; attests with simulated SEV-SNP evidence)");
+        Start(enclaveBin, ["run", "--server", url, "--simulated", "--sim-amd", simAmd], Path.Combine(logs, "enclave.log"));
+
+        Step("4/9", "parties create their keys: retailer, advertiser, manager");
+        var parties = new Dictionary<string, PartyKeys>();
+        foreach (var name in new[] { "retailer", "advertiser", "manager" })
+        {
+            var k = PartyKeys.Create(name);
+            k.Save(keys);
+            parties[name] = k;
+        }
+
+        var server = new Uri(url.EndsWith('/') ? url : url + "/");
+        ApiClient Api(string name) => new(server, parties[name]);
+
+        Step("5/9", "manager drafts the contract; every party signs its canonical hash");
+        var contract = DemoContract(parties);
+        var contractJson = JsonSerializer.SerializeToUtf8Bytes(contract, new JsonSerializerOptions(CanonicalJson.SerializerOptions) { WriteIndented = true });
+        await File.WriteAllBytesAsync(Path.Combine(outDir, "contract.json"), contractJson, ct);
+        using (var manager = Api("manager"))
+        {
+            await PartyOperations.DraftContractAsync(manager, contractJson, ct);
+        }
+
+        string state = "";
+        foreach (var name in parties.Keys)
+        {
+            using var api = Api(name);
+            state = (await PartyOperations.SignContractAsync(api, contract.Id, ct)).State ?? "";
+        }
+
+        Console.WriteLine($"      contract '{contract.Id}' is {state}");
+
+        Step("6/9", $"providers generate {rows:N0}-row datasets, encrypt them client-side and publish ciphertext + wrapped key");
+        var purchases = Path.Combine(data, "purchases.csv");
+        var exposures = Path.Combine(data, "exposures.csv");
+        DemoData.WritePurchases(purchases, rows);
+        DemoData.WriteExposures(exposures, rows);
+        foreach (var (owner, name, file) in new[] { ("retailer", "purchases", purchases), ("advertiser", "exposures", exposures) })
+        {
+            using var api = Api(owner);
+            PublishedDataset? published = null;
+            await ProgressAsync($"{name}", async progress => published = await PartyOperations.PublishDatasetAsync(api, contract.Id, name, file, data, progress, ct));
+            File.Delete(file); // the plaintext never leaves the provider; the demo does not keep it either
+            Console.WriteLine($"      {owner} published '{name}': {published!.CiphertextLength:N0} bytes ciphertext, sha256 {published.CiphertextSha256[..16]}…");
+        }
+
+        Step("7/9", "advertiser proposes \"conversions and revenue per campaign and category\"; owners and manager approve");
+        var computation = new ComputationDocument
+        {
+            Id = "conversions-by-campaign",
+            ContractId = contract.Id,
+            ContractHash = contract.Hash(),
+            Sql = DemoData.ConversionsSql,
+            Privacy = new PrivacySpec("aggregate", 10),
+            Recipients = ["advertiser"],
+            ProposedBy = "advertiser",
+        };
+        using (var analyst = Api("advertiser"))
+        {
+            var proposed = await PartyOperations.ProposeAsync(analyst, computation, ct);
+            Console.WriteLine($"      analysis: {proposed.AnalysisSummary.ReplaceLineEndings(" ")}");
+            Console.WriteLine($"      approvals required from: {string.Join(", ", proposed.RequiredApprovers)}");
+        }
+
+        foreach (var name in new[] { "manager", "retailer", "advertiser" })
+        {
+            using var api = Api(name);
+            var (_, ack) = await PartyOperations.VoteAsync(api, computation.Id, VoteStatement.Approve, ct);
+            state = ack.State ?? "";
+        }
+
+        Console.WriteLine($"      computation is {state}");
+
+        Step("8/9", "advertiser runs it: the enclave attests, obtains the keys, decrypts in memory, runs locked-down DuckDB, applies k = 10, signs");
+        JobView job;
+        using (var analyst = Api("advertiser"))
+        {
+            job = await PartyOperations.RunAsync(analyst, computation.Id, new Dictionary<string, string>(), ct);
+            var sw = Stopwatch.StartNew();
+            job = await PartyOperations.WaitAsync(analyst, job.Id, TimeSpan.FromMinutes(20), ct);
+            Console.WriteLine($"      job {job.Id}: {job.State} in {sw.Elapsed.TotalSeconds:0.0} s" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
+            if (job.State != "finished")
+            {
+                Console.WriteLine("FAIL  job did not finish");
+                return 1;
+            }
+
+            var bundle = await analyst.GetAsync<ResultBundle>($"api/jobs/{job.Id}/result", ct);
+            await File.WriteAllTextAsync(Path.Combine(outDir, "result.json"), JsonSerializer.Serialize(bundle, new JsonSerializerOptions(CanonicalJson.SerializerOptions) { WriteIndented = true }), ct);
+            var audit = await analyst.GetAsync<AuditExport>($"api/contracts/{contract.Id}/audit", ct);
+            await File.WriteAllTextAsync(Path.Combine(outDir, "audit.json"), JsonSerializer.Serialize(audit, new JsonSerializerOptions(CanonicalJson.SerializerOptions) { WriteIndented = true }), ct);
+        }
+
+        Step("9/9", "advertiser verifies the result and the audit log offline");
+        var (resultOk, verification) = await CliApp.VerifyResultFileAsync(Path.Combine(outDir, "result.json"), null, policiesDir, json: false, ct);
+        var auditExport = JsonSerializer.Deserialize<AuditExport>(await File.ReadAllBytesAsync(Path.Combine(outDir, "audit.json"), ct), CanonicalJson.SerializerOptions)!;
+        var auditOk = CliApp.PrintAuditVerification(auditExport, null, json: false);
+
+        if (verification?.Record is { } record)
+        {
+            var table = new Table().Title("conversions and revenue per campaign and category (k = 10)");
+            foreach (var c in record.Columns)
+            {
+                table.AddColumn(c);
+            }
+
+            foreach (var row in record.Rows)
+            {
+                table.AddRow(row.Select(v => Markup.Escape(v.ValueKind == JsonValueKind.String ? v.GetString()! : v.GetRawText())).ToArray());
+            }
+
+            AnsiConsole.Write(table);
+            Console.WriteLine($"{record.Privacy.SuppressedGroups} group(s) suppressed for having fewer than {record.Privacy.MinDistinctUnits} distinct customers.");
+        }
+
+        Console.WriteLine($"{(resultOk ? "PASS" : "FAIL")}  cleanroom result verify {Path.Combine(outDir, "result.json")}");
+        Console.WriteLine($"{(auditOk ? "PASS" : "FAIL")}  cleanroom audit verify --file {Path.Combine(outDir, "audit.json")}");
+        Console.WriteLine($"signed result and audit export are in {outDir}/");
+        foreach (var k in parties.Values)
+        {
+            k.Dispose();
+        }
+
+        return resultOk && auditOk ? 0 : 1;
+    }
+
+    private static ContractDocument DemoContract(Dictionary<string, PartyKeys> parties)
+    {
+        ContractParty Party(string name, params string[] roles) => new(name, roles, parties[name].Identity.SigningKey, parties[name].Identity.EncryptionKey);
+        var now = DateTimeOffset.UtcNow;
+        return new ContractDocument
+        {
+            Id = "retail-media-2026",
+            Title = "Retailer x advertiser campaign measurement",
+            Parties =
+            [
+                Party("retailer", Roles.DataProvider),
+                Party("advertiser", Roles.DataProvider, Roles.Analyst, Roles.ResultRecipient),
+                Party("manager", Roles.ContractManager, Roles.Auditor),
+            ],
+            Datasets =
+            [
+                new DatasetDeclaration
+                {
+                    Name = "purchases",
+                    Owner = "retailer",
+                    Columns = [new("customer_id", "BIGINT"), new("category", "VARCHAR"), new("amount", "DECIMAL(18,2)"), new("purchase_date", "DATE")],
+                    PrivacyUnit = "customer_id",
+                    JoinColumns = ["customer_id"],
+                },
+                new DatasetDeclaration
+                {
+                    Name = "exposures",
+                    Owner = "advertiser",
+                    Columns = [new("customer_id", "BIGINT"), new("campaign", "VARCHAR"), new("exposure_date", "DATE")],
+                    PrivacyUnit = "customer_id",
+                    JoinColumns = ["customer_id"],
+                },
+            ],
+            ValidFrom = new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero),
+            ValidUntil = new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero).AddDays(90),
+            AttestationPolicy = "simulated",
+            MinimumK = 10,
+        };
+    }
+
+    private static void Step(string n, string text) => AnsiConsole.MarkupLine($"[bold]{n}[/] {Markup.Escape(text)}");
+
+    private static async Task ProgressAsync(string label, Func<IProgress<(string Stage, long Done, long Total)>, Task> work)
+    {
+        if (Console.IsOutputRedirected)
+        {
+            await work(new CliApp.SyncProgress(_ => { }));
+            return;
+        }
+
+        await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx =>
+        {
+            var tasks = new Dictionary<string, ProgressTask>();
+            await work(new CliApp.SyncProgress(p =>
+            {
+                lock (tasks)
+                {
+                    if (!tasks.TryGetValue(p.Stage, out var task))
+                    {
+                        task = tasks[p.Stage] = ctx.AddTask($"{label}: {p.Stage}", maxValue: Math.Max(1, p.Total));
+                    }
+
+                    task.Value = p.Done;
+                }
+            }));
+        });
+    }
+
+    private void Start(string dll, string[] args, string logFile)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(psi) ?? throw new CliException($"could not start {Path.GetFileName(dll)}", "demo.start_failed");
+        var log = new StreamWriter(logFile, append: true, Encoding.UTF8) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        lock (_lock)
+        {
+            _children.Add(process);
+        }
+    }
+
+    private static async Task RunToEndAsync(string dll, string[] args, string logFile, CancellationToken ct)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        await File.WriteAllTextAsync(logFile, await stdout + await stderr, ct);
+        if (process.ExitCode != 0)
+        {
+            throw new CliException($"{Path.GetFileName(dll)} {args[0]} failed (exit {process.ExitCode}); see {logFile}", "demo.step_failed");
+        }
+    }
+
+    private async Task<string> WaitForFileAsync(string path, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            if (File.Exists(path) && (await File.ReadAllTextAsync(path, ct)).Trim() is { Length: > 0 } text)
+            {
+                return text;
+            }
+
+            lock (_lock)
+            {
+                if (_children.Any(c => c.HasExited))
+                {
+                    throw new CliException($"a demo process exited early; see {Path.Combine(outDir, "logs")}", "demo.process_exited");
+                }
+            }
+
+            await Task.Delay(100, ct);
+        }
+
+        throw new CliException("cleanroom-server did not start in time", "demo.timeout");
+    }
+
+    private void StopChildren()
+    {
+        lock (_lock)
+        {
+            foreach (var p in _children)
+            {
+                try
+                {
+                    if (!p.HasExited)
+                    {
+                        p.Kill(entireProcessTree: true);
+                        p.WaitForExit(5000);
+                    }
+                }
+                catch (InvalidOperationException)
+                {
+                    // already gone
+                }
+            }
+
+            _children.Clear();
+        }
+    }
+}

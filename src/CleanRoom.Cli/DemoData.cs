@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text;
+
+namespace CleanRoom.Cli;
+
+/// <summary>
+/// Synthetic demo datasets, generated at run time (never committed). A fixed seed keeps runs
+/// comparable. One campaign ("spring-vip") reaches only a handful of customers, so the threshold
+/// visibly suppresses its groups.
+/// </summary>
+internal static class DemoData
+{
+    public static readonly string[] Categories = ["grocery", "electronics", "apparel", "home", "beauty", "sports", "toys", "books"];
+    public static readonly string[] Campaigns = ["summer-sale", "back-to-school", "holiday-gifts", "new-year", "spring-vip"];
+
+    public static long CustomerCount(long rows) => Math.Max(1000, rows / 5);
+
+    public static void WritePurchases(string path, long rows, int seed = 7, IProgress<long>? progress = null)
+    {
+        var random = new Random(seed);
+        var customers = CustomerCount(rows);
+        var start = new DateOnly(2026, 1, 1);
+        using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
+        writer.WriteLine("customer_id,category,amount,purchase_date");
+        var sb = new StringBuilder(64);
+        for (long i = 0; i < rows; i++)
+        {
+            var customer = 1 + random.NextInt64(customers);
+            var category = Categories[random.Next(Categories.Length)];
+            var amount = (random.Next(100, 50_000) / 100m).ToString("0.00", CultureInfo.InvariantCulture);
+            var date = start.AddDays(random.Next(0, 300)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            sb.Clear().Append(customer).Append(',').Append(category).Append(',').Append(amount).Append(',').Append(date);
+            writer.WriteLine(sb);
+            if ((i & 0xFFFF) == 0)
+            {
+                progress?.Report(i);
+            }
+        }
+
+        progress?.Report(rows);
+    }
+
+    public static void WriteExposures(string path, long rows, int seed = 11, IProgress<long>? progress = null)
+    {
+        var random = new Random(seed);
+        var customers = CustomerCount(rows);
+        var start = new DateOnly(2026, 1, 1);
+        using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
+        writer.WriteLine("customer_id,campaign,exposure_date");
+        var sb = new StringBuilder(64);
+        for (long i = 0; i < rows; i++)
+        {
+            // "spring-vip" is shown to only 6 customers, whatever the size: its groups fall below k.
+            var vip = random.Next(1000) == 0;
+            var customer = vip ? 1 + random.Next(6) : 1 + random.NextInt64(customers);
+            var campaign = vip ? Campaigns[^1] : Campaigns[random.Next(Campaigns.Length - 1)];
+            var date = start.AddDays(random.Next(0, 300)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            sb.Clear().Append(customer).Append(',').Append(campaign).Append(',').Append(date);
+            writer.WriteLine(sb);
+            if ((i & 0xFFFF) == 0)
+            {
+                progress?.Report(i);
+            }
+        }
+
+        progress?.Report(rows);
+    }
+
+    public const string ConversionsSql = """
+        SELECT e.campaign, p.category, count(*) AS conversions, sum(p.amount) AS revenue
+        FROM exposures AS e
+        JOIN purchases AS p ON e.customer_id = p.customer_id
+        WHERE p.purchase_date >= e.exposure_date
+        GROUP BY e.campaign, p.category
+        ORDER BY e.campaign, p.category
+        """;
+}

@@ -1,0 +1,116 @@
+using System.Security.Cryptography;
+using CleanRoom.Core;
+using CleanRoom.Core.Api;
+using CleanRoom.Envelope;
+
+namespace CleanRoom.Cli;
+
+/// <summary>What a party does against the server. Commands and the demo both call these.</summary>
+internal static class PartyOperations
+{
+    public static Task<JsonAck> DraftContractAsync(ApiClient api, byte[] contractJson, CancellationToken ct)
+    {
+        var parsed = ContractDocument.Parse(contractJson);
+        if (!parsed.IsValid)
+        {
+            throw new CliException("contract refused: " + parsed.Error, "contract.malformed");
+        }
+
+        return api.PostRawAsync<JsonAck>("api/contracts", contractJson, ct);
+    }
+
+    public static async Task<JsonAck> SignContractAsync(ApiClient api, string contractId, CancellationToken ct)
+    {
+        var view = await api.GetAsync<ContractView>($"api/contracts/{contractId}", ct);
+        var hash = view.Contract.Hash();
+        if (hash != view.Hash)
+        {
+            throw new CliException($"refusing to sign: the server's hash for contract '{contractId}' does not match its content", "contract.hash_mismatch");
+        }
+
+        var statement = new ContractSignatureStatement(contractId, view.Contract.Version, hash, api.Party.Name, DateTimeOffset.UtcNow);
+        var jws = Jws.Sign(statement, api.Party.SigningKey, StatementTypes.ContractSignature);
+        return await api.PostAsync<JsonAck>($"api/contracts/{contractId}/signatures", new VoteRequest(jws), ct);
+    }
+
+    /// <summary>Creates the dataset's key at the broker, encrypts the file client-side and uploads only ciphertext and the wrapped key.</summary>
+    public static async Task<PublishedDataset> PublishDatasetAsync(ApiClient api, string contractId, string name, string file, string workDirectory, IProgress<(string Stage, long Done, long Total)>? progress, CancellationToken ct, int chunkSize = DatasetEnvelope.DefaultChunkSize)
+    {
+        var key = await api.PostAsync<DatasetKeyView>($"api/contracts/{contractId}/datasets/{name}/key", null, ct);
+        var dataKey = RandomNumberGenerator.GetBytes(DataKeyWrapping.DataKeySize);
+        var cipherPath = Path.Combine(workDirectory, name + ".cre");
+        try
+        {
+            var total = new FileInfo(file).Length;
+            EnvelopeInfo info;
+            await using (var input = File.OpenRead(file))
+            await using (var output = new FileStream(cipherPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            {
+                var contentType = file.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? "application/vnd.apache.parquet" : "text/csv";
+                info = await DatasetEnvelope.EncryptAsync(input, output, dataKey, new EnvelopeOptions { DatasetId = name, ContentType = contentType, ChunkSize = chunkSize },
+                    progress is null ? null : new Progress<long>(n => progress.Report(("encrypt", n, total))), ct);
+            }
+
+            var wrapped = DataKeyWrapping.Wrap(dataKey, key.PublicKeyPem);
+            var sha = Convert.ToHexStringLower(info.CiphertextSha256);
+            var cipherLength = new FileInfo(cipherPath).Length;
+            var ack = await api.PutFileAsync<PublishedDataset>(
+                $"api/contracts/{contractId}/datasets/{name}/ciphertext",
+                cipherPath,
+                sha,
+                new Dictionary<string, string> { ["CleanRoom-Wrapped-Key"] = Hashing.B64Url(wrapped) },
+                progress is null ? null : new Progress<long>(n => progress.Report(("upload", n, cipherLength))),
+                ct);
+            return ack;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(dataKey);
+        }
+    }
+
+    public static Task<ComputationView> ProposeAsync(ApiClient api, ComputationDocument computation, CancellationToken ct) =>
+        api.PostAsync<ComputationView>($"api/contracts/{computation.ContractId}/computations", new ProposeComputationRequest(computation), ct);
+
+    public static async Task<(ComputationView View, JsonAck Ack)> VoteAsync(ApiClient api, string computationId, string decision, CancellationToken ct)
+    {
+        var view = await api.GetAsync<ComputationView>($"api/computations/{computationId}", ct);
+        var hash = view.Computation.Hash();
+        if (hash != view.Hash)
+        {
+            throw new CliException($"refusing to vote: the server's hash for computation '{computationId}' does not match its content", "computation.hash_mismatch");
+        }
+
+        var vote = new VoteStatement(view.Computation.ContractId, computationId, hash, api.Party.Name, decision, DateTimeOffset.UtcNow);
+        var jws = Jws.Sign(vote, api.Party.SigningKey, StatementTypes.Vote);
+        var ack = await api.PostAsync<JsonAck>($"api/computations/{computationId}/votes", new VoteRequest(jws), ct);
+        return (view, ack);
+    }
+
+    public static Task<JobView> RunAsync(ApiClient api, string computationId, IReadOnlyDictionary<string, string> parameters, CancellationToken ct) =>
+        api.PostAsync<JobView>($"api/computations/{computationId}/jobs", new RunRequest(parameters), ct);
+
+    public static async Task<JobView> WaitAsync(ApiClient api, string jobId, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (true)
+        {
+            var job = await api.GetAsync<JobView>($"api/jobs/{jobId}", ct);
+            if (job.State is "finished" or "failed" or "refused")
+            {
+                return job;
+            }
+
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new CliException($"job '{jobId}' is still {job.State} after {timeout.TotalSeconds:0} s", "job.timeout");
+            }
+
+            await Task.Delay(200, ct);
+        }
+    }
+}
+
+internal sealed record JsonAck(string? Id, string? State, string? Hash);
+
+internal sealed record PublishedDataset(string Name, string CiphertextSha256, long CiphertextLength);

@@ -1,0 +1,3 @@
+using CleanRoom.Cli;
+
+return await CliApp.RunAsync(args);

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using CleanRoom.Attestation;
+using CleanRoom.Core;
+using CleanRoom.Core.Api;
+
+namespace CleanRoom.Cli;
+
+/// <summary>
+/// Offline verification of a result bundle: every check uses only the bundle, the named policy
+/// file and cryptography — never the server. One line per check; the result is valid only if all pass.
+/// </summary>
+internal static class ResultVerifier
+{
+    public static ResultVerification Verify(ResultBundle bundle, AttestationPolicy policy, DateTimeOffset now)
+    {
+        var checks = new List<VerificationCheck>();
+        bool Check(string name, bool ok, string detail)
+        {
+            checks.Add(new VerificationCheck(name, ok, detail));
+            return ok;
+        }
+
+        if (!Jws.TryDecode(bundle.ResultJws, out var decoded, out var error))
+        {
+            Check("result format", false, error!);
+            return new ResultVerification(checks, null, false);
+        }
+
+        ResultRecord? record;
+        try
+        {
+            record = decoded!.PayloadAs<ResultRecord>();
+        }
+        catch (JsonException)
+        {
+            record = null;
+        }
+
+        if (!Check("result format", record is not null, record is null ? "the signed payload is not a result record" : "cleanroom.result.v1 record for job " + record.JobId))
+        {
+            return new ResultVerification(checks, null, false);
+        }
+
+        // Attestation token: signature through the authority's keys, issuer pinned by the named policy.
+        var token = AttestationTokenValidator.Validate(record!.AttestationToken, bundle.AttestationJwks.GetRawText(), new TokenValidationOptions
+        {
+            ExpectedIssuer = policy.Issuer,
+            AllowSimulated = policy.RootOfTrust == AttestationRootOfTrust.SimulatedAmd,
+            TimeProvider = new FixedTime(record.IssuedAt),
+        });
+        var simulated = token.IsValid && token.Claims.TryGetProperty("x-cleanroom-simulated", out var sim) && sim.ValueKind == JsonValueKind.True;
+        Check("attestation token", token.IsValid, token.IsValid
+            ? $"valid under policy '{policy.Name}' (issuer {policy.Issuer})" + (simulated ? " — SIMULATED hardware, not a real confidential VM" : string.Empty)
+            : token.Reason ?? "invalid");
+        if (token.IsValid)
+        {
+            var measurement = token.Claims.TryGetProperty("x-ms-sevsnpvm-launchmeasurement", out var m) ? m.GetString() ?? string.Empty : string.Empty;
+            var debuggable = token.Claims.TryGetProperty("x-ms-sevsnpvm-is-debuggable", out var d) && d.ValueKind == JsonValueKind.True;
+            var measurementOk = policy.AllowedMeasurements.Contains(measurement, StringComparer.OrdinalIgnoreCase);
+            Check("enclave measurement", measurementOk && (!debuggable || policy.AllowDebug),
+                measurementOk ? (debuggable && !policy.AllowDebug ? "the VM is debuggable" : "launch measurement is allowed by the policy, not debuggable") : "launch measurement is not in the policy's allow-list");
+        }
+
+        // Result signature by the enclave key that the token's runtime data binds.
+        var runtime = token.IsValid ? RuntimeKeys.Read(token.Claims) : null;
+        var signatureOk = runtime?.IsValid == true && Jws.Verify(bundle.ResultJws, runtime.SigningKey!, StatementTypes.Result).IsValid;
+        Check("result signature", signatureOk, signatureOk ? "signed by the attested enclave's key (EdDSA)"
+            : runtime?.IsValid == true ? "the result is not signed by the key bound in the attestation token"
+            : "cannot be checked: no enclave key can be trusted without a valid attestation token");
+
+        // Contract, computation and approvals, from signed statements only.
+        var contractError = ApprovalVerifier.VerifyContract(bundle.Contract, bundle.ContractSignatures);
+        Check("contract", contractError is null && record.ContractHash == bundle.Contract.Hash() && record.ContractId == bundle.Contract.Id,
+            contractError ?? (record.ContractHash == bundle.Contract.Hash() ? $"'{bundle.Contract.Id}' signed by all {bundle.Contract.Parties.Count} parties" : "the result names a different contract version"));
+
+        var required = ApprovalVerifier.RequiredApprovers(bundle.Contract, record.Datasets.Select(x => x.Name));
+        var approvalError = required.All(bundle.RequiredApprovers.Contains)
+            ? ApprovalVerifier.VerifyApprovals(bundle.Contract, bundle.Computation, bundle.RequiredApprovers, bundle.Votes)
+            : "the bundle's approver list omits an owner of the data read or a contract manager";
+        var hashesOk = record.ComputationHash == bundle.Computation.Hash() && record.SqlSha256 == bundle.Computation.SqlSha256() && record.ComputationId == bundle.Computation.Id;
+        Check("computation approved", approvalError is null && hashesOk,
+            approvalError ?? (hashesOk ? $"SQL sha256 {record.SqlSha256[..16]}… approved by {string.Join(", ", bundle.RequiredApprovers)}" : "the result's computation or SQL hash differs from the approved computation"));
+
+        var datasetsOk = record.Datasets.Count > 0 && record.Datasets.All(x => bundle.Datasets.Any(p => p.Name == x.Name && p.CiphertextSha256 == x.CiphertextSha256));
+        Check("dataset digests", datasetsOk, datasetsOk ? string.Join(", ", record.Datasets.Select(x => $"{x.Name} {x.CiphertextSha256[..12]}…")) + " match the published ciphertext" : "a dataset digest differs from the published ciphertext");
+
+        var outputOk = ResultRecord.ComputeOutputDigest(record.Columns, record.Rows) == record.OutputSha256;
+        var privacyOk = record.Privacy.Mode == bundle.Computation.Privacy.Mode && record.Privacy.MinDistinctUnits == bundle.Computation.Privacy.MinDistinctUnits;
+        Check("output", outputOk && privacyOk, outputOk && privacyOk
+            ? $"{record.Rows.Count} rows; aggregate threshold k = {record.Privacy.MinDistinctUnits} distinct units; {record.Privacy.SuppressedGroups} groups suppressed"
+            : "the output digest or privacy mode does not match");
+
+        return new ResultVerification(checks, record, simulated);
+    }
+
+    private sealed class FixedTime(DateTimeOffset at) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => at;
+    }
+}
+
+internal sealed record VerificationCheck(string Name, bool Passed, string Detail);
+
+internal sealed record ResultVerification(IReadOnlyList<VerificationCheck> Checks, ResultRecord? Record, bool Simulated)
+{
+    public bool IsValid => Checks.Count > 0 && Checks.All(c => c.Passed);
+}

@@ -1,0 +1,41 @@
+using System.Globalization;
+using CleanRoom.Benchmarks;
+
+// `make bench`: prints figures; nothing here is asserted. Options:
+//   --rows 1000000,10000000   demo query sizes (rows per party)
+//   --envelope-mib 256,1024   envelope throughput sizes
+//   --merkle 1000000          audit-log entries
+//   --only envelope|merkle|demo
+string? Arg(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+var only = Arg("--only");
+var work = Path.GetFullPath(Arg("--work") ?? "bench-output");
+var output = Console.Out;
+output.WriteLine($"CleanRoom benchmarks — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+
+if (only is null or "envelope")
+{
+    foreach (var mib in (Arg("--envelope-mib") ?? "256,1024").Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)))
+    {
+        EnvelopeBench.Run(output, mib * 1024 * 1024);
+    }
+}
+
+if (only is null or "merkle")
+{
+    MerkleBench.Run(output, int.Parse(Arg("--merkle") ?? "1000000", CultureInfo.InvariantCulture));
+}
+
+if (only is null or "demo")
+{
+    foreach (var rows in (Arg("--rows") ?? "1000000,10000000").Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)))
+    {
+        await DemoQueryBench.RunAsync(output, rows, work);
+    }
+}
+
+return 0;

@@ -1,0 +1,351 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CleanRoom.Attestation;
+using CleanRoom.Cli;
+using CleanRoom.Core;
+using CleanRoom.Core.Api;
+using DuckDB.NET.Data;
+using Microsoft.Data.Sqlite;
+
+namespace CleanRoom.EndToEnd.Tests;
+
+[Collection(CleanRoomCollection.Name)]
+public sealed class CleanRoomEndToEndTests(CleanRoomFixture f)
+{
+    private static AttestationPolicy SimulatedPolicy() => AttestationPolicy.Load(Path.Combine(Processes.Policies, "simulated.json")).Policy!;
+
+    private async Task<ResultBundle> FetchAsync(string jobId)
+    {
+        using var api = f.Api("advertiser");
+        return await api.GetAsync<ResultBundle>($"api/jobs/{jobId}/result", default);
+    }
+
+    [Fact]
+    public async Task An_approved_computation_runs_in_the_enclave_and_its_result_verifies_offline()
+    {
+        var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
+        Assert.True(job.State == "finished", $"job {job.State}: {job.Reason}\n{f.EnclaveOutput}");
+        var bundle = await FetchAsync(job.Id);
+        var verification = ResultVerifier.Verify(bundle, SimulatedPolicy(), DateTimeOffset.UtcNow);
+        Assert.True(verification.IsValid, string.Join("\n", verification.Checks.Where(c => !c.Passed).Select(c => c.Name + ": " + c.Detail)));
+        Assert.True(verification.Simulated);
+        var record = verification.Record!;
+        Assert.Equal(["campaign", "category", "conversions", "revenue"], record.Columns);
+        Assert.NotEmpty(record.Rows);
+        Assert.True(record.Privacy.SuppressedGroups > 0, "the small 'spring-vip' campaign should be suppressed");
+        Assert.DoesNotContain(record.Rows, r => r[0].GetString() == "spring-vip");
+    }
+
+    [Fact]
+    public async Task The_enclave_result_equals_plain_duckdb_with_the_same_threshold()
+    {
+        var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
+        Assert.Equal("finished", job.State);
+        var record = Jws.TryDecode((await FetchAsync(job.Id)).ResultJws, out var d, out _) ? d!.PayloadAs<ResultRecord>()! : throw new InvalidOperationException();
+
+        using var duck = new DuckDBConnection("DataSource=:memory:");
+        duck.Open();
+        using var cmd = duck.CreateCommand();
+        var data = Path.Combine(f.Root, "data");
+        cmd.CommandText = $$"""
+            CREATE TABLE purchases AS SELECT * FROM read_csv('{{data}}/purchases.csv', header = true, columns = {'customer_id': 'BIGINT', 'category': 'VARCHAR', 'amount': 'DECIMAL(18,2)', 'purchase_date': 'DATE'});
+            CREATE TABLE exposures AS SELECT * FROM read_csv('{{data}}/exposures.csv', header = true, columns = {'customer_id': 'BIGINT', 'campaign': 'VARCHAR', 'exposure_date': 'DATE'});
+            """;
+        cmd.ExecuteNonQuery();
+        cmd.CommandText = """
+            SELECT e.campaign, p.category, count(*) AS conversions, sum(p.amount) AS revenue
+            FROM exposures AS e JOIN purchases AS p ON e.customer_id = p.customer_id
+            WHERE p.purchase_date >= e.exposure_date
+            GROUP BY e.campaign, p.category
+            HAVING count(DISTINCT e.customer_id) >= 10 AND count(DISTINCT p.customer_id) >= 10
+            ORDER BY e.campaign, p.category
+            """;
+        var expected = new List<string>();
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                expected.Add($"{reader.GetString(0)}|{reader.GetString(1)}|{reader.GetValue(2)}|{reader.GetDecimal(3)}");
+            }
+        }
+
+        var actual = record.Rows.Select(r => $"{r[0].GetString()}|{r[1].GetString()}|{r[2].GetRawText()}|{r[3].GetDecimal()}").ToList();
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public async Task A_tampered_result_bundle_fails_verification()
+    {
+        var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
+        var bundle = await FetchAsync(job.Id);
+        var parts = bundle.ResultJws.Split('.');
+        var payload = Encoding.UTF8.GetString(Hashing.FromB64Url(parts[1]));
+        var forgedPayload = payload.Replace("\"summer-sale\"", "\"winter-sale\"", StringComparison.Ordinal);
+        Assert.NotEqual(payload, forgedPayload);
+        var forged = bundle with { ResultJws = parts[0] + "." + Hashing.B64Url(Encoding.UTF8.GetBytes(forgedPayload)) + "." + parts[2] };
+        var verification = ResultVerifier.Verify(forged, SimulatedPolicy(), DateTimeOffset.UtcNow);
+        Assert.False(verification.IsValid);
+        Assert.Contains(verification.Checks, c => c.Name == "result signature" && !c.Passed);
+
+        var otherComputation = bundle with { Computation = bundle.Computation with { Sql = bundle.Computation.Sql + " " } };
+        Assert.Contains(ResultVerifier.Verify(otherComputation, SimulatedPolicy(), DateTimeOffset.UtcNow).Checks, c => c.Name == "computation approved" && !c.Passed);
+    }
+
+    [Fact]
+    public async Task A_simulated_result_is_refused_under_the_production_policy()
+    {
+        var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
+        var production = AttestationPolicy.Load(Path.Combine(Processes.Policies, "production-sevsnp.json")).Policy!;
+        var verification = ResultVerifier.Verify(await FetchAsync(job.Id), production, DateTimeOffset.UtcNow);
+        Assert.False(verification.IsValid);
+        Assert.Contains(verification.Checks, c => c.Name == "attestation token" && !c.Passed);
+    }
+
+    [Fact]
+    public async Task The_audit_log_records_every_step_and_verifies()
+    {
+        var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
+        Assert.Equal("finished", job.State);
+        var log = await f.AuditAsync();
+        var verification = AuditVerifier.Verify(log, null, AuditMerkle.Root);
+        Assert.True(verification.IsValid, verification.Reason);
+        var actions = log.Entries.Select(e => e.Action).ToHashSet();
+        foreach (var expected in new[] { "contract.drafted", "contract.signed", "contract.activated", "dataset.key_created", "dataset.published", "computation.proposed", "computation.approved", "job.queued", "job.started", "key.release", "job.keys_released", "job.finished" })
+        {
+            Assert.Contains(expected, actions);
+        }
+    }
+
+    [Theory]
+    [InlineData("flip")]
+    [InlineData("truncate")]
+    [InlineData("swap")]
+    public async Task Tampered_ciphertext_is_refused_and_audited(string tamper)
+    {
+        ContractView view;
+        using (var manager = f.Api("manager"))
+        {
+            view = await manager.GetAsync<ContractView>($"api/contracts/{f.Contract.Id}", default);
+        }
+
+        var blob = Path.Combine(f.ServerData, "blobs", view.Datasets.First(d => d.Name == "purchases").CiphertextSha256 + ".cre");
+        var original = await File.ReadAllBytesAsync(blob);
+        try
+        {
+            var bytes = original.ToArray();
+            switch (tamper)
+            {
+                case "flip":
+                    bytes[bytes.Length / 2] ^= 0x01;
+                    break;
+                case "truncate":
+                    bytes = bytes[..(bytes.Length - 100)];
+                    break;
+                case "swap":
+                    // The fixture publishes with 16 KiB chunks: swap the first two equal-sized chunk records.
+                    var header = EnvelopeLayout.HeaderLength(original);
+                    var record = EnvelopeLayout.ChunkRecordLength(original);
+                    Assert.True(bytes.Length > header + (2 * record), "dataset must have at least two full chunks");
+                    original.AsSpan(header, record).CopyTo(bytes.AsSpan(header + record));
+                    original.AsSpan(header + record, record).CopyTo(bytes.AsSpan(header));
+                    break;
+            }
+
+            await File.WriteAllBytesAsync(blob, bytes);
+            var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
+            Assert.Equal("refused", job.State);
+            Assert.StartsWith("envelope.", job.ReasonCode, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', job.Reason!);
+            var log = await f.AuditAsync();
+            Assert.Contains(log.Entries, e => e.Target == "job/" + job.Id && e.Action == "job.refused" && e.ReasonCode == job.ReasonCode);
+        }
+        finally
+        {
+            await File.WriteAllBytesAsync(blob, original);
+        }
+    }
+
+    [Fact]
+    public async Task Sql_edited_after_approval_is_refused_by_the_enclave_and_audited()
+    {
+        var db = Path.Combine(f.ServerData, "cleanroom.db");
+        string original;
+        using (var c = new SqliteConnection($"Data Source={db}"))
+        {
+            c.Open();
+            using var read = c.CreateCommand();
+            read.CommandText = "SELECT document FROM computations WHERE id = $id";
+            read.Parameters.AddWithValue("$id", CleanRoomFixture.ComputationId);
+            original = (string)read.ExecuteScalar()!;
+            using var write = c.CreateCommand();
+            write.CommandText = "UPDATE computations SET document = $d WHERE id = $id";
+            write.Parameters.AddWithValue("$d", original.Replace("count(*) AS conversions", "count(DISTINCT p.category) AS conversions", StringComparison.Ordinal));
+            write.Parameters.AddWithValue("$id", CleanRoomFixture.ComputationId);
+            Assert.Equal(1, write.ExecuteNonQuery());
+        }
+
+        try
+        {
+            var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
+            Assert.Equal("refused", job.State);
+            Assert.Equal("computation.not_approved", job.ReasonCode);
+            Assert.Contains("changed after approval", job.Reason, StringComparison.Ordinal);
+            Assert.Contains((await f.AuditAsync()).Entries, e => e.Target == "job/" + job.Id && e.Action == "job.refused");
+        }
+        finally
+        {
+            using var c = new SqliteConnection($"Data Source={db}");
+            c.Open();
+            using var restore = c.CreateCommand();
+            restore.CommandText = "UPDATE computations SET document = $d WHERE id = $id";
+            restore.Parameters.AddWithValue("$d", original);
+            restore.Parameters.AddWithValue("$id", CleanRoomFixture.ComputationId);
+            restore.ExecuteNonQuery();
+        }
+    }
+
+    [Fact]
+    public async Task A_computation_not_approved_by_every_owner_cannot_run()
+    {
+        using (var advertiser = f.Api("advertiser"))
+        {
+            await PartyOperations.ProposeAsync(advertiser, f.Computation("half-approved", "SELECT p.category, count(*) AS n FROM purchases AS p GROUP BY p.category"), default);
+        }
+
+        using (var manager = f.Api("manager"))
+        {
+            await PartyOperations.VoteAsync(manager, "half-approved", VoteStatement.Approve, default);
+        }
+
+        using var analyst = f.Api("advertiser");
+        var ex = await Assert.ThrowsAsync<CliException>(() => PartyOperations.RunAsync(analyst, "half-approved", new Dictionary<string, string>(), default));
+        Assert.Equal("computation.not_approved", ex.Code);
+        Assert.Contains("retailer", ex.Message, StringComparison.Ordinal);
+        Assert.Contains((await f.AuditAsync()).Entries, e => e.Target == "computation/half-approved" && e.Action == "job.queued" && e.Outcome == "refused");
+    }
+
+    [Fact]
+    public async Task A_party_outside_the_contract_cannot_run_and_is_audited()
+    {
+        using var mallory = f.Api("mallory");
+        var ex = await Assert.ThrowsAsync<CliException>(() => PartyOperations.RunAsync(mallory, CleanRoomFixture.ComputationId, new Dictionary<string, string>(), default));
+        Assert.Equal("auth.not_a_party", ex.Code);
+        Assert.Contains((await f.AuditAsync()).Entries, e => e.ReasonCode == "auth.not_a_party" && e.Target == "computation/" + CleanRoomFixture.ComputationId);
+    }
+
+    [Fact]
+    public async Task A_party_without_the_analyst_role_cannot_run()
+    {
+        using var retailer = f.Api("retailer");
+        var ex = await Assert.ThrowsAsync<CliException>(() => PartyOperations.RunAsync(retailer, CleanRoomFixture.ComputationId, new Dictionary<string, string>(), default));
+        Assert.Equal("auth.role_required", ex.Code);
+    }
+
+    [Fact]
+    public async Task A_malformed_contract_file_is_refused_by_the_server_and_audited()
+    {
+        using var http = new HttpClient { BaseAddress = f.Server };
+        var body = Encoding.UTF8.GetBytes("{\"id\": \"broken\", \"parties\": 42");
+        using var request = SignedRequest(f.Parties["manager"], HttpMethod.Post, "api/contracts", body);
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<Problem>(CanonicalJson.SerializerOptions);
+        Assert.Equal("contract.malformed", problem!.Code);
+        Assert.Contains((await f.AuditAsync()).Entries, e => e.ReasonCode == "contract.malformed");
+
+        using var manager = f.Api("manager");
+        var ex = await Assert.ThrowsAsync<CliException>(() => PartyOperations.DraftContractAsync(manager, body, default));
+        Assert.Equal("contract.malformed", ex.Code);
+    }
+
+    [Fact]
+    public async Task A_replayed_request_is_refused()
+    {
+        using var http = new HttpClient { BaseAddress = f.Server };
+        var path = $"api/contracts/{f.Contract.Id}";
+        using var first = SignedRequest(f.Parties["retailer"], HttpMethod.Get, path, []);
+        using var replay = new HttpRequestMessage(HttpMethod.Get, path);
+        foreach (var h in first.Headers)
+        {
+            replay.Headers.TryAddWithoutValidation(h.Key, h.Value);
+        }
+
+        using (var ok = await http.SendAsync(first))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        using var refused = await http.SendAsync(replay);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("auth.replayed_request", (await refused.Content.ReadFromJsonAsync<Problem>(CanonicalJson.SerializerOptions))!.Code);
+    }
+
+    [Theory]
+    [InlineData("other-issuer")]
+    [InlineData("wrong-signature")]
+    [InlineData("alg-none")]
+    public async Task A_forged_attestation_token_gets_no_key_and_is_audited(string kind)
+    {
+        using var manager = f.Api("manager");
+        var view = await manager.GetAsync<ContractView>($"api/contracts/{f.Contract.Id}", default);
+        var dataset = view.Datasets.First(d => d.Name == "purchases");
+        var token = ForgedToken(kind);
+        using var http = new HttpClient { BaseAddress = f.Server };
+        var before = (await f.AuditAsync()).Entries.Count;
+        using var response = await http.PostAsync(
+            $"keys/{dataset.KeyName}/{dataset.KeyVersion}/release?api-version=7.4",
+            new StringContent(JsonSerializer.Serialize(new { target = token, nonce = "n-123", enc = "RSA_AES_KEY_WRAP_256" }), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("key_hsm", body, StringComparison.Ordinal);
+        var entries = (await f.AuditAsync()).Entries.Skip(before).ToList();
+        Assert.Contains(entries, e => e.Action == "key.release" && e.Outcome == "refused");
+
+        using var claim = new HttpRequestMessage(HttpMethod.Post, "api/enclave/jobs/claim");
+        claim.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var claimResponse = await http.SendAsync(claim);
+        Assert.Equal(HttpStatusCode.Unauthorized, claimResponse.StatusCode);
+    }
+
+    private string ForgedToken(string kind)
+    {
+        using var rsa = RSA.Create(2048);
+        using var doc = JsonDocument.Parse(new HttpClient { BaseAddress = f.Server }.GetStringAsync("certs").Result);
+        var realKid = doc.RootElement.GetProperty("keys")[0].GetProperty("kid").GetString();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var issuer = kind == "other-issuer" ? "https://attacker.example" : SimulatedPolicy().Issuer;
+        var header = kind == "alg-none" ? "{\"alg\":\"none\",\"typ\":\"JWT\"}" : $"{{\"alg\":\"RS256\",\"kid\":\"{realKid}\",\"typ\":\"JWT\"}}";
+        var p = rsa.ExportParameters(false);
+        var payload = $"{{\"iss\":\"{issuer}\",\"iat\":{now},\"nbf\":{now},\"exp\":{now + 3600},\"x-ms-attestation-type\":\"sevsnpvm\",\"x-ms-sevsnpvm-is-debuggable\":false,\"x-ms-sevsnpvm-launchmeasurement\":\"{Convert.ToHexStringLower(SimulatedAmdPlatform.SimulatedLaunchMeasurement)}\",\"x-cleanroom-simulated\":true,\"x-ms-runtime\":{{\"keys\":[{{\"kty\":\"RSA\",\"kid\":\"k\",\"key_ops\":[\"encrypt\"],\"n\":\"{Hashing.B64Url(p.Modulus)}\",\"e\":\"{Hashing.B64Url(p.Exponent)}\"}}]}}}}";
+        var input = Hashing.B64Url(Encoding.UTF8.GetBytes(header)) + "." + Hashing.B64Url(Encoding.UTF8.GetBytes(payload));
+        if (kind == "alg-none")
+        {
+            return input + ".";
+        }
+
+        return input + "." + Hashing.B64Url(rsa.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+    }
+
+    private static HttpRequestMessage SignedRequest(PartyKeys party, HttpMethod method, string path, byte[] body)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (body.Length > 0)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var nonce = Hashing.B64Url(RandomNumberGenerator.GetBytes(18));
+        var sha = Hashing.Sha256Hex(body);
+        request.Headers.Add(RequestSignature.KeyIdHeader, party.Id);
+        request.Headers.Add(RequestSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(RequestSignature.NonceHeader, nonce);
+        request.Headers.Add(RequestSignature.SignatureHeader, RequestSignature.Sign(party.SigningKey, method.Method, "/" + path, sha, timestamp, nonce));
+        return request;
+    }
+}

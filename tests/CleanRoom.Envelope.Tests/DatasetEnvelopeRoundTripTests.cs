@@ -145,6 +145,34 @@ public sealed class DatasetEnvelopeRoundTripTests
             DatasetEnvelope.EncryptAsync(new MemoryStream(), new MemoryStream(), new byte[16], Envelopes.Options()));
     }
 
+    [Fact]
+    public async Task Cancelled_encrypt_and_decrypt_throw_OperationCanceledException()
+    {
+        byte[] key = Envelopes.NewKey();
+        (byte[] ciphertext, _) = await Envelopes.EncryptAsync(Envelopes.Plaintext(3 * Chunk), key);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            DatasetEnvelope.EncryptAsync(new MemoryStream(new byte[10]), new MemoryStream(), key, Envelopes.Options(), cancellationToken: cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            DatasetEnvelope.DecryptAsync(new MemoryStream(ciphertext), new MemoryStream(), key, Envelopes.DatasetId, cancellationToken: cancelled.Token));
+    }
+
+    [Fact]
+    public async Task Decrypt_progress_reports_plaintext_bytes_after_each_chunk()
+    {
+        byte[] key = Envelopes.NewKey();
+        (byte[] ciphertext, _) = await Envelopes.EncryptAsync(Envelopes.Plaintext(Chunk + 1), key);
+        var reports = new List<long>();
+
+        EnvelopeDecryptResult result = await DatasetEnvelope.DecryptAsync(
+            new MemoryStream(ciphertext), new MemoryStream(), key, Envelopes.DatasetId, new SynchronousProgress(reports.Add));
+
+        Assert.True(result.Success, result.Reason);
+        Assert.Equal([Chunk, Chunk + 1], reports);
+    }
+
     private sealed class SynchronousProgress(Action<long> report) : IProgress<long>
     {
         public void Report(long value) => report(value);

@@ -52,6 +52,9 @@ internal sealed class ChunkDecryptor : IDisposable
     public ChunkStep Open(int read, Span<byte> plaintext)
     {
         _ = Buffer;
+        ArgumentOutOfRangeException.ThrowIfNegative(read);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(read, _readSize - _carried);
+        ArgumentOutOfRangeException.ThrowIfLessThan(plaintext.Length, _chunkSize, nameof(plaintext));
         return OpenCore(_carried + read, plaintext);
     }
 

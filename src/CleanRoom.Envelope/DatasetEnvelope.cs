@@ -1,4 +1,4 @@
-// Dataset envelope, format version 1: a streaming AEAD file format (specified byte by byte in FORMAT.md).
+// Dataset envelope, format version 1: a streaming AEAD file format (specified byte by byte in SECURITY.md (Dataset envelope)).
 //   Chunk AEAD: AES-256-GCM, NIST SP 800-38D; 32-byte key, 12-byte nonce, 16-byte tag.
 //   Per-file subkey: HKDF-SHA256, RFC 5869; IKM = 32-byte DEK, salt = 32 random bytes per file.
 //   Chunking: the STREAM construction of Hoang, Reyhanitabar, Rogaway and Vizár, "Online

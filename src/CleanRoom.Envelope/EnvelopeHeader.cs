@@ -1,7 +1,7 @@
 namespace CleanRoom.Envelope;
 
 /// <summary>
-/// A parsed envelope header (see FORMAT.md). A header read alone (<see cref="DatasetEnvelope.TryReadHeader(Stream, out EnvelopeHeader?, out string?)"/>)
+/// A parsed envelope header (see SECURITY.md (Dataset envelope)). A header read alone (<see cref="DatasetEnvelope.TryReadHeader(Stream, out EnvelopeHeader?, out string?)"/>)
 /// is <b>not authenticated</b>: it is authenticated only by decrypting the chunks that bind it.
 /// </summary>
 public sealed class EnvelopeHeader

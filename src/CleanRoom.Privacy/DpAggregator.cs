@@ -7,7 +7,7 @@ namespace CleanRoom.Privacy;
 /// The per-unit DP pipeline (ZetaSQL/BigQuery style) over rows already aggregated per (unit, group):
 /// keep at most L0 groups per unit (uniformly at random) → map NaN/±∞ and clamp each per-unit value → sum on an integer grid
 /// → add exact discrete Laplace noise → release groups whose noisy unit count clears the selection threshold (or exactly
-/// the public group keys). See PRIVACY.md for the budget split and sensitivities.
+/// the public group keys). See SECURITY.md (Privacy engine) for the budget split and sensitivities.
 /// </summary>
 public sealed class DpAggregator
 {

@@ -6,7 +6,7 @@ namespace CleanRoom.Privacy;
 
 /// <summary>
 /// Decides whether a computation's SQL may run in the clean room, using DuckDB's own parser
-/// (<c>json_serialize_sql</c>) and a deny-by-default walk of the JSON AST. The rules are in PRIVACY.md.
+/// (<c>json_serialize_sql</c>) and a deny-by-default walk of the JSON AST. The rules are in SECURITY.md (Privacy engine).
 /// </summary>
 /// <remarks>
 /// Threading: an instance owns one in-memory DuckDB connection and is <b>not thread-safe</b>. Use one analyzer per

@@ -5,7 +5,7 @@ using System.Text;
 namespace CleanRoom.Envelope.Tests;
 
 /// <summary>
-/// Decrypts an envelope with nothing but the BCL primitives and FORMAT.md, so the document and the
+/// Decrypts an envelope with nothing but the BCL primitives and SECURITY.md (Dataset envelope), so the document and the
 /// code cannot drift apart (and an independent implementation has a reference to follow).
 /// </summary>
 public sealed class FormatConformanceTests

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 namespace CleanRoom.Envelope.Internal;
 
 /// <summary>
-/// The per-file AEAD of FORMAT.md: subkey = HKDF-SHA256(DEK, salt, info), nonce = prefix(7) ‖
+/// The per-file AEAD of SECURITY.md (Dataset envelope): subkey = HKDF-SHA256(DEK, salt, info), nonce = prefix(7) ‖
 /// counter(4, big-endian) ‖ last flag(1), AAD = SHA-256(header). Holds one <see cref="AesGcm"/>
 /// and fixed nonce/AAD arrays so the per-chunk calls allocate nothing.
 /// </summary>

@@ -1,6 +1,6 @@
 namespace CleanRoom.Envelope.Internal;
 
-/// <summary>Byte offsets and sizes of format version 1 (FORMAT.md, "Header").</summary>
+/// <summary>Byte offsets and sizes of format version 1 (SECURITY.md (Dataset envelope), "Header").</summary>
 internal static class EnvelopeLayout
 {
     /// <summary>"CRENV" CR LF SUB: PNG-style, so line-ending conversion or text-mode transfer is detected.</summary>

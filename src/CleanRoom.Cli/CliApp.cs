@@ -291,7 +291,7 @@ internal static class CliApp
             var job = await PartyOperations.RunAsync(api, pr.GetValue(computationId)!, values, ct);
             if (pr.GetValue(wait))
             {
-                job = await PartyOperations.WaitAsync(api, job.Id, TimeSpan.FromHours(1), ct);
+                job = await WithSpinnerAsync(pr, $"job {job.Id}: running in the enclave", () => PartyOperations.WaitAsync(api, job.Id, TimeSpan.FromHours(1), ct));
             }
 
             Output(pr, job, $"job {job.Id}: {job.State}" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
@@ -482,6 +482,16 @@ internal static class CliApp
                 task.Value = p.Done;
             }));
         });
+    }
+
+    internal static async Task<T> WithSpinnerAsync<T>(ParseResult? pr, string label, Func<Task<T>> work)
+    {
+        if ((pr is not null && pr.GetValue(s_json)) || Console.IsOutputRedirected)
+        {
+            return await work();
+        }
+
+        return await AnsiConsole.Status().StartAsync(Markup.Escape(label), _ => work());
     }
 
     /// <summary>Reports synchronously (System.Progress posts to the thread pool and can arrive out of order).</summary>

@@ -161,7 +161,7 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
         {
             job = await PartyOperations.RunAsync(analyst, computation.Id, new Dictionary<string, string>(), ct);
             var sw = Stopwatch.StartNew();
-            job = await PartyOperations.WaitAsync(analyst, job.Id, TimeSpan.FromMinutes(20), ct);
+            job = await CliApp.WithSpinnerAsync(null, $"job {job.Id}: attest, release keys, decrypt, query, threshold, sign", () => PartyOperations.WaitAsync(analyst, job.Id, TimeSpan.FromMinutes(20), ct));
             Console.WriteLine($"      job {job.Id}: {job.State} in {sw.Elapsed.TotalSeconds:0.0} s" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
             if (job.State != "finished")
             {

@@ -52,6 +52,7 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver();
 });
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxCiphertextBytes);
+builder.Services.AddOpenApi();
 builder.Services.AddSingleton(options);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(_ => new Database(Path.Combine(options.DataDirectory, "cleanroom.db")));
@@ -94,6 +95,7 @@ DatasetEndpoints.Map(app);
 JobEndpoints.Map(app);
 EnclaveEndpoints.Map(app);
 AttestationEndpoints.Map(app);
+app.MapOpenApi();
 
 await app.StartAsync();
 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using CleanRoom.Core;
+using CleanRoom.Core.Api;
+
+namespace CleanRoom.EndToEnd.Tests;
+
+[Collection(CleanRoomCollection.Name)]
+public sealed class RequestAuthenticationTests(CleanRoomFixture f)
+{
+    private async Task<(HttpStatusCode Status, string Code)> SendAsync(HttpRequestMessage request)
+    {
+        using var http = new HttpClient { BaseAddress = f.Server };
+        using var response = await http.SendAsync(request);
+        var problem = response.IsSuccessStatusCode ? null : await response.Content.ReadFromJsonAsync<Problem>(CanonicalJson.SerializerOptions);
+        return (response.StatusCode, problem?.Code ?? "ok");
+    }
+
+    internal static HttpRequestMessage Signed(PartyKeys party, HttpMethod method, string path, byte[] body, long? timestamp = null, byte[]? signedBody = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (body.Length > 0)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        var ts = timestamp ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var nonce = Hashing.B64Url(RandomNumberGenerator.GetBytes(18));
+        var sha = Hashing.Sha256Hex(signedBody ?? body);
+        request.Headers.Add(RequestSignature.KeyIdHeader, party.Id);
+        request.Headers.Add(RequestSignature.TimestampHeader, ts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(RequestSignature.NonceHeader, nonce);
+        request.Headers.Add(RequestSignature.SignatureHeader, RequestSignature.Sign(party.SigningKey, method.Method, "/" + path, sha, ts, nonce));
+        return request;
+    }
+
+    [Fact]
+    public async Task A_stale_request_is_refused_and_audited()
+    {
+        using var request = Signed(f.Parties["retailer"], HttpMethod.Get, $"api/contracts/{f.Contract.Id}", [], DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds());
+        var (status, code) = await SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal("auth.stale_request", code);
+        Assert.Contains((await f.AuditAsync()).Entries, e => e.ReasonCode == "auth.stale_request" && e.Actor == "retailer");
+    }
+
+    [Fact]
+    public async Task A_body_changed_after_signing_is_refused()
+    {
+        var signed = Encoding.UTF8.GetBytes("{\"parameters\":{}}");
+        var sent = Encoding.UTF8.GetBytes("{\"parameters\":{\"x\":\"1\"}}");
+        using var request = Signed(f.Parties["advertiser"], HttpMethod.Post, $"api/computations/{CleanRoomFixture.ComputationId}/jobs", sent, signedBody: signed);
+        var (status, code) = await SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal("auth.bad_signature", code);
+    }
+
+    [Fact]
+    public async Task An_unsigned_request_is_refused()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"api/contracts/{f.Contract.Id}");
+        var (status, code) = await SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Equal("auth.missing_signature", code);
+    }
+
+    [Fact]
+    public async Task A_signature_by_a_key_outside_the_contract_is_refused()
+    {
+        using var request = Signed(f.Parties["mallory"], HttpMethod.Get, $"api/contracts/{f.Contract.Id}", []);
+        var (status, code) = await SendAsync(request);
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.Equal("auth.not_a_party", code);
+    }
+}

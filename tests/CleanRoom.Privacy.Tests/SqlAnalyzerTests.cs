@@ -16,7 +16,7 @@ public sealed class SqlAnalyzerTests : IDisposable
     [InlineData("SELECT lower(region), count(*) FROM customers GROUP BY lower(region) ORDER BY count(*) DESC")]
     [InlineData("SELECT date_trunc('month', signup) AS m, count(customer_id) FROM customers WHERE region = $region AND age >= $min_age GROUP BY m")]
     [InlineData("SELECT CASE WHEN age < 30 THEN 'young' ELSE 'old' END AS band, count(*) FROM customers GROUP BY band")]
-    [InlineData("SELECT count(*), sum(amount) / count(*), max(amount), min(CAST(amount AS DOUBLE)) FROM orders WHERE category IN ('a', 'b') AND amount BETWEEN 1 AND 100")]
+    [InlineData("SELECT count(*), sum(amount) / count(*), max(amount), min(TRY_CAST(amount AS DOUBLE)) FROM orders WHERE category IN ('a', 'b') AND amount BETWEEN 1 AND 100")]
     [InlineData("SELECT year(signup), count(*) FROM customers WHERE customer_id IS NOT NULL GROUP BY year(signup)")]
     [InlineData("SELECT category, count(*) FILTER (WHERE amount > 10) FROM orders GROUP BY category")]
     [InlineData("select REGION, COUNT(*) from CUSTOMERS group by region")]

@@ -37,6 +37,24 @@ public sealed class ThresholdRewriterTests : IDisposable
     }
 
     [Fact]
+    public void A_cast_that_fails_only_on_one_persons_row_cannot_act_as_an_error_oracle()
+    {
+        // CAST would error only when the target's non-numeric value is present: refused outright.
+        var cast = _analyzer.Analyze("SELECT c.region, sum(CAST(c.email AS BIGINT)) AS s FROM customers c GROUP BY c.region", TestCatalog.Catalog);
+        Assert.Equal(SqlErrorCodes.ForbiddenFunction, cast.ErrorCode);
+        Assert.Contains("TRY_CAST", cast.Reason, StringComparison.Ordinal);
+
+        // TRY_CAST runs to completion with and without the target's row: the outcome reveals nothing.
+        const string sql = "SELECT c.region, sum(TRY_CAST(c.email AS BIGINT)) AS s FROM customers c GROUP BY c.region";
+        Execute($"INSERT INTO customers SELECT i, 'north', 30, DATE '2020-01-01', '5' FROM range({K}) t(i)");
+        var without = RunThresholded(sql);
+        Execute("INSERT INTO customers VALUES (999, 'north', 30, DATE '2020-01-01', 'target@example.com')");
+        var with = RunThresholded(sql);
+        Assert.Single(without.Rows);
+        Assert.Single(with.Rows);
+    }
+
+    [Fact]
     public void Join_fan_out_of_one_customer_does_not_pass_k()
     {
         // Group "solo": one customer with 100 orders. Group "crowd": K customers with one order each.

@@ -514,6 +514,13 @@ internal sealed class AstAnalysis
                     throw Refuse(SqlErrorCodes.ForbiddenFunction, $"cast to {castType} is not allowed; cast only to simple scalar types");
                 }
 
+                // A CAST that fails on one person's row would fail the whole job: an error oracle.
+                // TRY_CAST yields NULL instead, so the outcome never depends on a single row.
+                if (!e.TryGetProperty("try_cast", out var tryCast) || tryCast.ValueKind != JsonValueKind.True)
+                {
+                    throw Refuse(SqlErrorCodes.ForbiddenFunction, $"CAST(… AS {castType}) can fail on a single row and reveal it; use TRY_CAST, which yields NULL instead");
+                }
+
                 Validate(Object(e, "child"), clause, next);
                 return;
             case "CASE":
@@ -875,7 +882,7 @@ internal sealed class AstAnalysis
                 var distinct = e.TryGetProperty("distinct", out var d) && d.ValueKind == JsonValueKind.True ? "DISTINCT " : "";
                 return $"{name}({distinct}{string.Join(", ", args)})";
             case "CAST":
-                return $"CAST({Render(Object(e, "child"))} AS {String(Object(e, "cast_type"), "id")})";
+                return $"TRY_CAST({Render(Object(e, "child"))} AS {String(Object(e, "cast_type"), "id")})";
             case "COMPARISON":
                 var comparison = String(e, "type") switch
                 {

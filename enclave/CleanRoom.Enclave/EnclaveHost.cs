@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using CleanRoom.Attestation;
-using CleanRoom.Core;
 using CleanRoom.Core.Api;
 
 namespace CleanRoom.Enclave;
@@ -15,32 +12,29 @@ public sealed class EnclaveHost(EnclaveOptions options, TextWriter log, TimeProv
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        if (!options.Simulated || options.SimulatedAmdDirectory is null)
+        using var client = new EnclaveServerClient(new HttpClient { BaseAddress = options.Server, Timeout = TimeSpan.FromMinutes(30) });
+        using var services = EnclaveServices.Create(options, client, time, out var error);
+        if (services is null)
         {
-            await log.WriteLineAsync("cleanroom-enclave: refused to start: no hardware evidence source is configured (pass --simulated --sim-amd DIR for local mode)");
+            await log.WriteLineAsync("cleanroom-enclave: refused to start: " + error);
             return 2;
         }
 
+        client.KeyRelease = services.KeyRelease;
         using var keys = new EnclaveKeys();
-        using var platform = SimulatedAmdPlatform.Load(options.SimulatedAmdDirectory);
-        using var client = new EnclaveServerClient(new HttpClient { BaseAddress = options.Server, Timeout = TimeSpan.FromMinutes(30) });
         var runner = new JobRunner(client, keys, options, time);
         var attestedAt = DateTimeOffset.MinValue;
         var jobs = 0;
+        await log.WriteLineAsync($"cleanroom-enclave: evidence from {services.Attestation.Evidence.Description}; attestation by {(services.Attestation.Authority.IsLocal ? "the local server" : options.AttestationEndpoint)}; key release by {(services.KeyRelease.IsLocal ? "the local broker" : options.KeyVault)}; pinned issuer {services.Attestation.ExpectedIssuer}");
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
                 if (time.GetUtcNow() - attestedAt > s_reattestAfter)
                 {
-                    var report = platform.CreateReport(new SimulatedReportRequest
-                    {
-                        ReportData = keys.ReportData(),
-                        Measurement = SimulatedAmdPlatform.SimulatedLaunchMeasurement,
-                    });
-                    client.Token = await client.AttestAsync(report, platform.CertChainPem, keys.RuntimeData, Hashing.B64Url(RandomNumberGenerator.GetBytes(16)), cancellationToken);
+                    client.Token = await services.Attestation.AttestAsync(keys, nonce: null, cancellationToken);
                     attestedAt = time.GetUtcNow();
-                    await log.WriteLineAsync("cleanroom-enclave: attested (SIMULATED hardware); waiting for jobs");
+                    await log.WriteLineAsync($"cleanroom-enclave: attested ({services.Attestation.Evidence.Description}); token checked; waiting for jobs");
                 }
 
                 var ticket = await client.ClaimAsync(cancellationToken);

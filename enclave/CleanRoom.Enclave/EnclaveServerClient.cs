@@ -12,11 +12,26 @@ namespace CleanRoom.Enclave;
 /// HTTP calls from the enclave to the server. The attest and release calls use the Azure wire
 /// formats (MAA SevSnpVm attest, Key Vault key release), so pointing them at Azure is configuration.
 /// </summary>
-public sealed class EnclaveServerClient(HttpClient http) : IDisposable
+public sealed class EnclaveServerClient(HttpClient http) : IDisposable, IEnclaveAttestationClient, IEnclaveKeyReleaseClient
 {
     private static readonly JsonSerializerOptions s_json = CanonicalJson.SerializerOptions;
 
     public string? Token { get; set; }
+
+    /// <summary>Where <see cref="ReleaseKeyAsync"/> goes: this server's broker unless configured otherwise (Azure Key Vault).</summary>
+    internal IEnclaveKeyReleaseClient? KeyRelease { get; set; }
+
+    bool IEnclaveAttestationClient.IsLocal => true;
+
+    bool IEnclaveKeyReleaseClient.IsLocal => true;
+
+    Task<string> IEnclaveAttestationClient.AttestAsync(AttestationEvidence evidence, byte[] runtimeData, string nonce, CancellationToken cancellationToken) =>
+        AttestAsync(evidence.Report, evidence.VcekCertChainPem, runtimeData, nonce, cancellationToken);
+
+    Task<string> IEnclaveAttestationClient.GetJwksAsync(CancellationToken cancellationToken) => http.GetStringAsync("certs", cancellationToken);
+
+    Task<string> IEnclaveKeyReleaseClient.ReleaseAsync(string name, string version, string attestationToken, string nonce, CancellationToken cancellationToken) =>
+        ReleaseLocallyAsync(name, version, attestationToken, nonce, cancellationToken);
 
     public async Task<string> AttestAsync(byte[] report, string vcekChainPem, byte[] runtimeData, string nonce, CancellationToken cancellationToken)
     {
@@ -41,9 +56,12 @@ public sealed class EnclaveServerClient(HttpClient http) : IDisposable
         await http.GetStringAsync("keys/broker-signing-key", cancellationToken);
 
     /// <summary>Key Vault Secure Key Release: returns the signed release response (JWS).</summary>
-    public async Task<string> ReleaseKeyAsync(string name, string version, string nonce, CancellationToken cancellationToken)
+    public Task<string> ReleaseKeyAsync(string name, string version, string nonce, CancellationToken cancellationToken) =>
+        (KeyRelease ?? this).ReleaseAsync(name, version, Token!, nonce, cancellationToken);
+
+    private async Task<string> ReleaseLocallyAsync(string name, string version, string token, string nonce, CancellationToken cancellationToken)
     {
-        var request = new ReleaseRequest(Token!, nonce, KeyWrapAlgorithm.RsaAesKeyWrap256);
+        var request = new ReleaseRequest(token, nonce, KeyWrapAlgorithm.RsaAesKeyWrap256);
         using var content = new ByteArrayContent(request.ToUtf8Json());
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var response = await http.PostAsync($"keys/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(version)}/release?api-version=7.4", content, cancellationToken);

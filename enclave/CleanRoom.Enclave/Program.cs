@@ -9,7 +9,11 @@ if (args.Length == 0 || args[0] is "--help" or "-h")
           cleanroom-enclave sim-hardware --dir DIR
               create a simulated AMD platform (ARK/ASK/VCEK chain and keys, mode 0600) for local mode
           cleanroom-enclave run --server URL --simulated --sim-amd DIR [--memory-limit 4GB] [--max-jobs N]
-              attest, then claim and run jobs until stopped
+              attest, then claim and run jobs until stopped (local mode: simulated evidence, local authority and broker)
+          cleanroom-enclave run --server URL --evidence tsm --attestation-policy FILE
+                                [--tsm-root DIR] [--vcek-chain FILE] [--maa URL] [--key-vault URL]
+              real SEV-SNP evidence via configfs-tsm; --maa / --key-vault switch to Azure Attestation /
+              Key Vault (DefaultAzureCredential); Azure never accepts simulated evidence
         """);
     return 0;
 }
@@ -45,10 +49,24 @@ switch (args[0])
             return 2;
         }
 
+        Uri? maa = null, vault = null;
+        if ((Option("--maa") is { } maaText && !Uri.TryCreate(maaText, UriKind.Absolute, out maa))
+            || (Option("--key-vault") is { } vaultText && !Uri.TryCreate(vaultText, UriKind.Absolute, out vault)))
+        {
+            Console.Error.WriteLine("cleanroom-enclave: --maa and --key-vault take absolute https URLs");
+            return 2;
+        }
+
         var options = new EnclaveOptions
         {
             Server = serverUri,
             Simulated = args.Contains("--simulated"),
+            Evidence = Option("--evidence") ?? "simulated",
+            TsmRoot = Option("--tsm-root") ?? ConfigFsTsmEvidenceSource.DefaultRoot,
+            VcekChainFile = Option("--vcek-chain"),
+            AttestationEndpoint = maa,
+            KeyVault = vault,
+            AttestationPolicyFile = Option("--attestation-policy"),
             SimulatedAmdDirectory = Option("--sim-amd"),
             MemoryLimit = Option("--memory-limit") ?? "4GB",
             MaxJobs = int.TryParse(Option("--max-jobs"), out var max) ? max : 0,

@@ -17,6 +17,12 @@ namespace CleanRoom.Attestation;
 public sealed class SimulatedAmdPlatform : IDisposable
 {
     public const string ProductName = "Milan-B0";
+
+    /// <summary>
+    /// The issuer of attestation-policies/simulated.json: what a simulated-mode enclave pins when
+    /// no policy file is named. No production policy uses it.
+    /// </summary>
+    public const string SimulatedIssuer = "https://simulated-attestation.cleanroom.invalid";
     public const string ArkFileName = "ark.pem";
     public const string AskFileName = "ask.pem";
     public const string VcekFileName = "vcek.pem";

@@ -86,7 +86,12 @@ public sealed class SnpVerifier
 
         if (!VerifyReportSignature(report, vcekKey))
         {
-            return SnpVerificationResult.Failure(SnpErrorCodes.ReportSignatureInvalid, "the report signature does not verify under the VCEK");
+            // Same stable code either way; the reason says when the VCEK is evidently another chip's.
+            return SnpVerificationResult.Failure(
+                SnpErrorCodes.ReportSignatureInvalid,
+                IsOtherChipsVcek(parsed.Report, vcek.Certificate)
+                    ? "the report signature does not verify under the VCEK, whose hardware ID differs from the report's CHIP_ID (a VCEK of another chip?)"
+                    : "the report signature does not verify under the VCEK");
         }
 
         VcekExtensions? extensions = VcekExtensions.TryRead(vcek.Certificate, out string? extensionError);
@@ -174,6 +179,23 @@ public sealed class SnpVerifier
         p1363[..48].Reverse();
         p1363[48..].Reverse();
         return vcekKey.VerifyData(report[..O.SignedLength], p1363, HashAlgorithmName.SHA384, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+    }
+
+    private static bool IsOtherChipsVcek(SnpReport report, X509Certificate2 vcek)
+    {
+        VcekExtensions? extensions = VcekExtensions.TryRead(vcek, out _);
+        if (extensions is null || report.MaskChipKey)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> chipId = report.ChipId.Span;
+        return extensions.HardwareId.Length switch
+        {
+            8 => !chipId[..8].SequenceEqual(extensions.HardwareId),
+            64 => !chipId.SequenceEqual(extensions.HardwareId),
+            _ => false,
+        };
     }
 
     private static bool ChipIdMatches(SnpReport report, byte[] hardwareId)

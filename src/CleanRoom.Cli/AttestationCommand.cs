@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using CleanRoom.Attestation;
 
@@ -13,7 +14,7 @@ internal static class AttestationCommand
         var report = new Option<string>("--report") { Description = "ATTESTATION_REPORT file (1184 bytes, or hex text with --hex)", Required = true };
         var hex = new Option<bool>("--hex") { Description = "the report file is hex text" };
         var vcek = new Option<string>("--vcek") { Description = "VCEK certificate (DER or PEM)", Required = true };
-        var chain = new Option<string>("--chain") { Description = "ASK then ARK certificates (PEM)", Required = true };
+        var chain = new Option<string>("--chain") { Description = "ASK then ARK certificates (PEM); a VCEK, ASK, ARK file (the MAA VcekCertChain layout) is accepted too", Required = true };
         var policy = new Option<string?>("--policy") { Description = "attestation policy JSON file to evaluate the report against" };
         var runtime = new Option<string?>("--runtime-data") { Description = "runtime data whose SHA-256 REPORT_DATA must bind (needed by --policy)" };
         var simRoot = new Option<string?>("--simulated-root") { Description = "trust this simulated ARK (PEM) instead of the pinned AMD roots" };
@@ -53,12 +54,12 @@ internal static class AttestationCommand
             var vcekText = Encoding.ASCII.GetString(vcekBytes);
             if (vcekText.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
             {
-                vcekBytes = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(vcekText).RawData;
+                vcekBytes = X509Certificate2.CreateFromPem(vcekText).RawData;
             }
 
             var roots = pr.GetValue(simRoot) is { } rootFile ? SnpTrustedRoots.SimulatedFromPem(await File.ReadAllTextAsync(rootFile, ct)) : SnpTrustedRoots.Production;
             var chainPem = await File.ReadAllTextAsync(pr.GetValue(chain)!, ct);
-            var verification = new SnpVerifier(roots).Verify(raw, vcekBytes, chainPem);
+            var verification = new SnpVerifier(roots).Verify(raw, vcekBytes, AskArkOnly(chainPem, vcekBytes));
             Console.WriteLine(verification.IsValid
                 ? $"PASS  signature and chain: VCEK ({verification.ProductName}) ← ASK ← {(verification.IsSimulatedRoot ? "SIMULATED ARK" : "pinned AMD ARK")}"
                 : $"FAIL  signature and chain: {verification.Reason} [{verification.ErrorCode}]");
@@ -87,5 +88,36 @@ internal static class AttestationCommand
             return decision.IsAllowed ? 0 : 1;
         }));
         return new Command("attestation", "inspect attestation evidence") { verify };
+    }
+
+    /// <summary>
+    /// Drops a leading copy of the VCEK from a VCEK, ASK, ARK chain so both chain layouts work;
+    /// anything else is passed through for the verifier to judge.
+    /// </summary>
+    private static string AskArkOnly(string chainPem, byte[] vcekDer)
+    {
+        var certificates = new X509Certificate2Collection();
+        try
+        {
+            certificates.ImportFromPem(chainPem);
+        }
+        catch (CryptographicException)
+        {
+            return chainPem;
+        }
+
+        try
+        {
+            return certificates.Count == 3 && certificates[0].RawData.AsSpan().SequenceEqual(vcekDer)
+                ? certificates[1].ExportCertificatePem() + "\n" + certificates[2].ExportCertificatePem()
+                : chainPem;
+        }
+        finally
+        {
+            foreach (var certificate in certificates)
+            {
+                certificate.Dispose();
+            }
+        }
     }
 }

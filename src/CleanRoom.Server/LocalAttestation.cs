@@ -15,6 +15,7 @@ public sealed class LocalAttestation : IDisposable
 {
     private readonly AttestationAuthority _authority;
     private readonly TimeProvider _time;
+    private readonly NonceReplayCache _nonces;
 
     public LocalAttestation(ServerOptions options, ServerPolicies policies, TimeProvider time)
     {
@@ -31,6 +32,7 @@ public sealed class LocalAttestation : IDisposable
         }
 
         Policy = policyResult.Policy!;
+        _nonces = new NonceReplayCache(Policy.TokenLifetime, time);
         using var platform = SimulatedAmdPlatform.Load(options.SimulatedAmdDirectory);
         Issuer = Policy.Issuer;
         // The authority's signing key persists in the data directory so tokens stay verifiable across restarts.
@@ -77,8 +79,22 @@ public sealed class LocalAttestation : IDisposable
 
             var runtimeData = Hashing.FromB64Url(runtime.GetProperty("data").GetString()!);
             var nonce = root.TryGetProperty("nonce", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+            if (string.IsNullOrEmpty(nonce))
+            {
+                return AttestOutcome.Fail(AttestErrorCodes.NonceRequired, "the request carries no nonce; this authority needs one per request to refuse replays");
+            }
+
             var result = _authority.Attest(new SnpAttestRequest { Report = report, VcekCertChainPem = chain, RuntimeData = runtimeData, Nonce = nonce });
-            return result.IsSuccess ? AttestOutcome.Ok(result.Token!) : AttestOutcome.Fail(result.ErrorCode!, result.Reason!);
+            if (!result.IsSuccess)
+            {
+                return AttestOutcome.Fail(result.ErrorCode!, result.Reason!);
+            }
+
+            // Recorded only once the evidence verified, so unauthenticated junk cannot fill the cache;
+            // the check-and-record is atomic, so of two concurrent identical requests only one gets a token.
+            return _nonces.TryRecord(nonce, out var replay)
+                ? AttestOutcome.Ok(result.Token!)
+                : AttestOutcome.Fail(AttestErrorCodes.NonceReplayed, replay!);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {

@@ -1,0 +1,9 @@
+namespace CleanRoom.Enclave;
+
+/// <summary>Key Vault Secure Key Release (local broker or Azure Key Vault / Managed HSM); returns the release JWS.</summary>
+internal interface IEnclaveKeyReleaseClient
+{
+    bool IsLocal { get; }
+
+    Task<string> ReleaseAsync(string name, string version, string attestationToken, string nonce, CancellationToken cancellationToken);
+}

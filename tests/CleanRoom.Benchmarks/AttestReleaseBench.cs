@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using CleanRoom.Attestation;
+using CleanRoom.Cli;
+using CleanRoom.Core;
+using CleanRoom.Core.Api;
+using CleanRoom.Enclave;
+using CleanRoom.KeyRelease;
+
+namespace CleanRoom.Benchmarks;
+
+/// <summary>
+/// Attest-and-release round trips on loopback against a real cleanroom-server child process in
+/// simulated mode. One iteration = MAA SevSnpVm attest with a fresh nonce (the server verifies the
+/// SNP report and chain, evaluates the policy, signs an RS256 token) + the enclave's own token check
+/// + one Key Vault-format release of a dataset KEK (release policy evaluated, key_hsm envelope built)
+/// + the enclave's verification of the release JWS and unwrapping of the KEK. Evidence creation is
+/// not timed (on hardware it is the PSP's time, not ours).
+/// </summary>
+internal static class AttestReleaseBench
+{
+    public static async Task RunAsync(TextWriter output, int iterations)
+    {
+        var root = Directory.CreateTempSubdirectory("cleanroom-bench-attest-").FullName;
+        Process? server = null;
+        try
+        {
+            var simAmd = Path.Combine(root, "sim-amd");
+            using (var created = SimulatedAmdPlatform.Create())
+            {
+                created.Save(simAmd);
+            }
+
+            var data = Directory.CreateDirectory(Path.Combine(root, "server-data")).FullName;
+            var ready = Path.Combine(data, "ready");
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { ServerDll(), "--data-dir", data, "--policies", Path.Combine(RepoRoot(), "attestation-policies"), "--simulated-attestation", "--sim-amd", simAmd, "--ready-file", ready })
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            server = Process.Start(psi)!;
+            server.OutputDataReceived += (_, _) => { };
+            server.ErrorDataReceived += (_, _) => { };
+            server.BeginOutputReadLine();
+            server.BeginErrorReadLine();
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            while (!File.Exists(ready) || (await File.ReadAllTextAsync(ready)).Length == 0)
+            {
+                if (server.HasExited || DateTime.UtcNow > deadline)
+                {
+                    throw new InvalidOperationException("cleanroom-server did not start");
+                }
+
+                await Task.Delay(100);
+            }
+
+            var url = new Uri((await File.ReadAllTextAsync(ready)).Trim() + "/");
+            var key = await CreateDatasetKeyAsync(url);
+            await MeasureAsync(output, url, simAmd, key, iterations);
+        }
+        finally
+        {
+            if (server is { HasExited: false })
+            {
+                server.Kill(entireProcessTree: true);
+                await server.WaitForExitAsync();
+            }
+
+            server?.Dispose();
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task MeasureAsync(TextWriter output, Uri url, string simAmd, DatasetKeyView key, int iterations)
+    {
+        using var keys = new EnclaveKeys();
+        using var client = new EnclaveServerClient(new HttpClient { BaseAddress = url });
+        using var evidence = new SimulatedEvidenceSource(SimulatedAmdPlatform.Load(simAmd));
+        var attestation = new EnclaveAttestation(evidence, client, SimulatedAmdPlatform.SimulatedIssuer, TimeProvider.System);
+        var jwks = await ((IEnclaveAttestationClient)client).GetJwksAsync(default);
+        using var brokerKey = RSA.Create();
+        brokerKey.ImportFromPem(await client.BrokerSigningKeyPemAsync(default));
+
+        var warmup = Math.Min(20, iterations);
+        var attest = new double[iterations];
+        var release = new double[iterations];
+        var total = new double[iterations];
+        for (var i = -warmup; i < iterations; i++)
+        {
+            var material = await evidence.GetEvidenceAsync(keys.ReportData(), default);
+            var nonce = Hashing.B64Url(RandomNumberGenerator.GetBytes(16));
+            var start = Stopwatch.GetTimestamp();
+            var token = await ((IEnclaveAttestationClient)client).AttestAsync(material, keys.RuntimeData, nonce, default);
+            var check = attestation.Check(token, jwks, nonce);
+            if (!check.IsValid)
+            {
+                throw new InvalidOperationException("token refused: " + check);
+            }
+
+            client.Token = token;
+            var attested = Stopwatch.GetTimestamp();
+            var releaseNonce = Hashing.B64Url(RandomNumberGenerator.GetBytes(16));
+            var jws = await client.ReleaseKeyAsync(key.KeyName, key.KeyVersion, releaseNonce, default);
+            var verified = KeyReleaseResponse.Verify(jws, brokerKey, releaseNonce);
+            if (!verified.IsSuccess)
+            {
+                throw new InvalidOperationException("release response refused: " + verified.Reason);
+            }
+
+            using (var unwrapped = KeyHsmEnvelope.TryOpen(verified.Value!.KeyHsm, keys.EncryptionKey))
+            {
+                if (!unwrapped.IsSuccess)
+                {
+                    throw new InvalidOperationException("released key does not unwrap: " + unwrapped.Reason);
+                }
+            }
+
+            var end = Stopwatch.GetTimestamp();
+            if (i >= 0)
+            {
+                attest[i] = Stopwatch.GetElapsedTime(start, attested).TotalMilliseconds;
+                release[i] = Stopwatch.GetElapsedTime(attested, end).TotalMilliseconds;
+                total[i] = Stopwatch.GetElapsedTime(start, end).TotalMilliseconds;
+            }
+        }
+
+        output.WriteLine(
+            $"attest+release (loopback, simulated SEV-SNP, {iterations} iterations after {warmup} warm-up): " +
+            $"p50 {Percentile(total, 0.5):N2} ms, p99 {Percentile(total, 0.99):N2} ms " +
+            $"(attest p50 {Percentile(attest, 0.5):N2} / p99 {Percentile(attest, 0.99):N2} ms; " +
+            $"release p50 {Percentile(release, 0.5):N2} / p99 {Percentile(release, 0.99):N2} ms; evidence creation excluded)");
+    }
+
+    /// <summary>Three parties sign a contract; the data provider asks the broker for a dataset KEK under the contract's release policy.</summary>
+    private static async Task<DatasetKeyView> CreateDatasetKeyAsync(Uri url)
+    {
+        var parties = new[] { "retailer", "advertiser", "manager" }.ToDictionary(n => n, PartyKeys.Create);
+        try
+        {
+            ContractParty Party(string name, params string[] roles) => new(name, roles, parties[name].Identity.SigningKey, parties[name].Identity.EncryptionKey);
+            var contract = new ContractDocument
+            {
+                Id = "bench-attest",
+                Title = "attest-and-release benchmark",
+                Parties =
+                [
+                    Party("retailer", Roles.DataProvider),
+                    Party("advertiser", Roles.DataProvider, Roles.Analyst, Roles.ResultRecipient),
+                    Party("manager", Roles.ContractManager, Roles.Auditor),
+                ],
+                Datasets =
+                [
+                    new DatasetDeclaration { Name = "purchases", Owner = "retailer", Columns = [new("customer_id", "BIGINT"), new("amount", "DECIMAL(18,2)")], PrivacyUnit = "customer_id", JoinColumns = ["customer_id"] },
+                ],
+                ValidFrom = DateTimeOffset.UtcNow.AddDays(-1),
+                ValidUntil = DateTimeOffset.UtcNow.AddDays(1),
+                AttestationPolicy = "simulated",
+            };
+            using (var manager = new ApiClient(url, parties["manager"]))
+            {
+                await PartyOperations.DraftContractAsync(manager, JsonSerializer.SerializeToUtf8Bytes(contract, CanonicalJson.SerializerOptions), default);
+            }
+
+            foreach (var party in parties.Values)
+            {
+                using var api = new ApiClient(url, party);
+                await PartyOperations.SignContractAsync(api, contract.Id, default);
+            }
+
+            using var retailer = new ApiClient(url, parties["retailer"]);
+            return await retailer.PostAsync<DatasetKeyView>($"api/contracts/{contract.Id}/datasets/purchases/key", null, default);
+        }
+        finally
+        {
+            foreach (var party in parties.Values)
+            {
+                party.Dispose();
+            }
+        }
+    }
+
+    private static double Percentile(double[] values, double fraction)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(fraction * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CleanRoom.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("CleanRoom.sln not found above the benchmark directory");
+    }
+
+    private static string ServerDll()
+    {
+        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = Path.Combine(RepoRoot(), "src", "CleanRoom.Server", "bin", configuration, "net10.0", "cleanroom-server.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is not built; build the solution first");
+    }
+}

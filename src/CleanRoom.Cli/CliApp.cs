@@ -331,16 +331,17 @@ internal static class CliApp
         var file = new Argument<string>("file") { Description = "result bundle file" };
         var policy = new Option<string?>("--policy") { Description = "attestation policy name (default: the contract's)" };
         var policies = new Option<string>("--policies") { Description = "attestation-policies directory", DefaultValueFactory = _ => "attestation-policies" };
-        var verify = new Command("verify", "verify a result offline: signature, attestation, approvals, data digests; exit 0 only if all pass") { file, policy, policies };
+        var resultServerKey = new Option<string?>("--server-key") { Description = "pin the server key that must sign the audit checkpoint (base64url)" };
+        var verify = new Command("verify", "verify a result offline: signature, attestation, approvals, data digests, audit inclusion; exit 0 only if all pass") { file, policy, policies, resultServerKey };
         verify.SetAction(Guard(async (pr, ct) =>
         {
-            var (ok, _) = await VerifyResultFileAsync(pr.GetValue(file)!, pr.GetValue(policy), pr.GetValue(policies)!, pr.GetValue(s_json), ct);
+            var (ok, _) = await VerifyResultFileAsync(pr.GetValue(file)!, pr.GetValue(policy), pr.GetValue(policies)!, pr.GetValue(s_json), ct, pr.GetValue(resultServerKey));
             return ok ? 0 : 1;
         }));
         return new Command("result", "fetch and verify results") { fetch, verify };
     }
 
-    internal static async Task<(bool Ok, ResultVerification? Verification)> VerifyResultFileAsync(string path, string? policyName, string policiesDir, bool json, CancellationToken ct)
+    internal static async Task<(bool Ok, ResultVerification? Verification)> VerifyResultFileAsync(string path, string? policyName, string policiesDir, bool json, CancellationToken ct, string? pinnedServerKey = null)
     {
         ResultBundle? bundle;
         try
@@ -364,7 +365,7 @@ internal static class CliApp
             throw new CliException($"attestation policy '{name}' cannot be used: {parsed.Reason}", "policy.unusable");
         }
 
-        var verification = ResultVerifier.Verify(bundle, parsed.Policy!, DateTimeOffset.UtcNow);
+        var verification = ResultVerifier.Verify(bundle, parsed.Policy!, DateTimeOffset.UtcNow, pinnedServerKey);
         if (json)
         {
             PrintJson(new { valid = verification.IsValid, simulated = verification.Simulated, checks = verification.Checks });
@@ -398,18 +399,44 @@ internal static class CliApp
             return 0;
         }));
 
+        var checkpointOut = new Option<string>("--out") { Description = "where to save the signed checkpoint", Required = true };
+        var checkpoint = new Command("checkpoint", "save the server's current signed checkpoint, to prove later that the log was not rolled back or forked") { contract, checkpointOut, s_as };
+        checkpoint.SetAction(Guard(async (pr, ct) =>
+        {
+            using var api = Api(pr);
+            var signed = await api.GetAsync<SignedAuditCheckpoint>($"api/contracts/{pr.GetValue(contract)}/audit/checkpoint", ct);
+
+            // Refuse to save what could not be verified later.
+            var read = AuditVerifier.VerifyCheckpoint(signed);
+            var size = read.Checkpoint?.Size ?? 0;
+            if (!read.IsValid)
+            {
+                throw new CliException("the server's checkpoint does not verify: " + read.Reason, read.ErrorCode ?? "audit.checkpoint_signature");
+            }
+
+            await File.WriteAllTextAsync(pr.GetValue(checkpointOut)!, JsonSerializer.Serialize(signed, new JsonSerializerOptions(CanonicalJson.SerializerOptions) { WriteIndented = true }), ct);
+            Output(pr, signed, $"saved the checkpoint of {size} entries signed by {signed.ServerKey[..12]}… to {pr.GetValue(checkpointOut)}");
+            return 0;
+        }));
+
         var file = new Option<string?>("--file") { Description = "verify an exported file (offline)" };
         var contractOpt = new Option<string?>("--contract") { Description = "verify the server's current log for this contract" };
         var asOpt = new Option<string?>("--as") { Description = "the party fetching the log from the server" };
         var serverKey = new Option<string?>("--server-key") { Description = "pin the server's checkpoint key (base64url)" };
-        var verify = new Command("verify", "verify the audit log's hash chain, Merkle root and signed checkpoint") { file, contractOpt, asOpt, serverKey };
+        var savedOpt = new Option<string?>("--checkpoint") { Description = "a checkpoint saved earlier with 'audit checkpoint': the log must extend it" };
+        var verify = new Command("verify", "verify the audit log's hash chain, Merkle root and signed checkpoint, and that it extends a saved checkpoint") { file, contractOpt, asOpt, serverKey, savedOpt };
         verify.SetAction(Guard(async (pr, ct) =>
         {
+            SignedAuditCheckpoint? saved = null;
+            if (pr.GetValue(savedOpt) is { } savedPath)
+            {
+                saved = ReadJsonFile<SignedAuditCheckpoint>(savedPath, "a saved audit checkpoint", "audit.saved_checkpoint_malformed");
+            }
+
             AuditExport? log;
             if (pr.GetValue(file) is { } path)
             {
-                log = JsonSerializer.Deserialize<AuditExport>(await File.ReadAllBytesAsync(path, ct), CanonicalJson.SerializerOptions)
-                    ?? throw new CliException($"{path} is not an audit export", "audit.malformed");
+                log = ReadJsonFile<AuditExport>(path, "an audit export", "audit.malformed");
             }
             else if (pr.GetValue(contractOpt) is { } id && pr.GetValue(asOpt) is { } party)
             {
@@ -421,29 +448,75 @@ internal static class CliApp
 
                 using var api = new ApiClient(new Uri(server.EndsWith('/') ? server : server + "/"), LoadParty(pr.GetValue(s_keys)!, party));
                 log = await api.GetAsync<AuditExport>($"api/contracts/{id}/audit", ct);
+                if (saved is not null)
+                {
+                    // Online: the server's own consistency proof from the saved size to its current checkpoint.
+                    var current = await api.GetAsync<SignedAuditCheckpoint>($"api/contracts/{id}/audit/checkpoint", ct);
+                    var savedSize = ReadSize(saved);
+                    var currentSize = ReadSize(current);
+                    var online = savedSize <= currentSize
+                        ? AuditVerifier.VerifyConsistency(saved, current, await api.GetAsync<AuditConsistencyProof>($"api/contracts/{id}/audit/consistency?from={savedSize}&to={currentSize}", ct), pr.GetValue(serverKey))
+                        : AuditVerifier.VerifyConsistency(saved, current, new AuditConsistencyProof(savedSize, currentSize, []), pr.GetValue(serverKey));
+                    if (!PrintAuditVerification(log, pr.GetValue(serverKey), saved, online, pr.GetValue(s_json)))
+                    {
+                        return 1;
+                    }
+                }
             }
             else
             {
                 throw new CliException("pass --file FILE, or --contract ID --as PARTY to verify the server's log", "cli.usage");
             }
 
-            return PrintAuditVerification(log, pr.GetValue(serverKey), pr.GetValue(s_json)) ? 0 : 1;
+            return PrintAuditVerification(log, pr.GetValue(serverKey), saved, null, pr.GetValue(s_json)) ? 0 : 1;
         }));
-        return new Command("audit", "export and verify the audit log") { export, verify };
+        return new Command("audit", "export, checkpoint and verify the audit log") { export, checkpoint, verify };
     }
 
-    internal static bool PrintAuditVerification(AuditExport log, string? pinnedKey, bool json)
+    private static long ReadSize(SignedAuditCheckpoint signed) =>
+        Jws.TryDecode(signed.Checkpoint, out var decoded, out _) && decoded!.Payload.TryGetProperty("size", out var size) && size.TryGetInt64(out var n) ? n : -1;
+
+    private static T ReadJsonFile<T>(string path, string what, string code)
+        where T : class
     {
-        var result = AuditVerifier.Verify(log, pinnedKey, AuditMerkle.Root);
+        try
+        {
+            return JsonSerializer.Deserialize<T>(File.ReadAllBytes(path), CanonicalJson.SerializerOptions)
+                ?? throw new CliException($"{path} is not {what}", code);
+        }
+        catch (JsonException)
+        {
+            throw new CliException($"{path} is not {what}", code);
+        }
+    }
+
+    internal static bool PrintAuditVerification(AuditExport log, string? pinnedKey, bool json) =>
+        PrintAuditVerification(log, pinnedKey, null, null, json);
+
+    /// <summary>
+    /// Verifies and prints: <paramref name="online"/>, when given, is the result of checking the
+    /// server's consistency proof against <paramref name="saved"/>; otherwise the proof is computed
+    /// from the export's entries.
+    /// </summary>
+    internal static bool PrintAuditVerification(AuditExport log, string? pinnedKey, SignedAuditCheckpoint? saved, AuditVerification? online, bool json)
+    {
+        var result = online ?? (saved is null ? AuditVerifier.Verify(log, pinnedKey) : AuditVerifier.VerifyExtends(log, saved, pinnedKey));
+        var what = online is not null ? "the server's consistency proof" : "the export";
         if (json)
         {
             PrintJson(new { valid = result.IsValid, entries = log.Entries.Count, result.ErrorCode, result.Reason, result.Checkpoint });
         }
+        else if (!result.IsValid)
+        {
+            Console.WriteLine($"audit verify: FAIL — {result.Reason} [{result.ErrorCode}]");
+        }
+        else if (saved is not null)
+        {
+            Console.WriteLine($"audit verify: PASS — {what} proves the log of {result.Checkpoint!.Size} entries extends the saved checkpoint of {ReadSize(saved)} entries (no rollback, no fork)");
+        }
         else
         {
-            Console.WriteLine(result.IsValid
-                ? $"audit verify: PASS — {log.Entries.Count} entries, hash chain intact, Merkle root {result.Checkpoint!.MerkleRoot[..16]}… matches the checkpoint signed by {log.ServerKey[..12]}…"
-                : $"audit verify: FAIL — {result.Reason} [{result.ErrorCode}]");
+            Console.WriteLine($"audit verify: PASS — {log.Entries.Count} entries, hash chain intact, Merkle root {result.Checkpoint!.MerkleRoot[..16]}… matches the checkpoint signed by {log.ServerKey[..12]}…");
         }
 
         return result.IsValid;

@@ -11,7 +11,11 @@ namespace CleanRoom.Cli;
 /// </summary>
 internal static class ResultVerifier
 {
-    public static ResultVerification Verify(ResultBundle bundle, AttestationPolicy policy, DateTimeOffset now)
+    /// <param name="pinnedServerKey">
+    /// The server key the audit checkpoint must be signed by; when null, the key the bundle's audit
+    /// receipt names is used and the report says so.
+    /// </param>
+    public static ResultVerification Verify(ResultBundle bundle, AttestationPolicy policy, DateTimeOffset now, string? pinnedServerKey = null)
     {
         var checks = new List<VerificationCheck>();
         bool Check(string name, bool ok, string detail)
@@ -90,7 +94,39 @@ internal static class ResultVerifier
             ? $"{record.Rows.Count} rows; aggregate threshold k = {record.Privacy.MinDistinctUnits} distinct units; {record.Privacy.SuppressedGroups} groups suppressed"
             : "the output digest or privacy mode does not match");
 
+        CheckAuditInclusion(bundle, record, pinnedServerKey, Check);
         return new ResultVerification(checks, record, simulated);
+    }
+
+    // The job's job.finished entry must be in the audit log under a signed checkpoint: the entry
+    // names this result's job, and the inclusion proof leads from it to the signed Merkle root.
+    private static void CheckAuditInclusion(ResultBundle bundle, ResultRecord record, string? pinnedServerKey, Func<string, bool, string, bool> check)
+    {
+        const string Name = "audit inclusion";
+        var receipt = bundle.AuditReceipt;
+        if (receipt?.Entry is null || receipt.Proof is null)
+        {
+            check(Name, false, "the bundle carries no audit inclusion proof for the job");
+            return;
+        }
+
+        var entry = receipt.Entry;
+        if (entry.Action != "job.finished" || entry.Outcome != "ok" || entry.Target != "job/" + record.JobId || (bundle.AuditIndex is { } index && index != entry.Seq))
+        {
+            check(Name, false, $"the audit entry is '{entry.Action}' for {entry.Target}, not job.finished for job/{record.JobId}: the result belongs to another job");
+            return;
+        }
+
+        var verification = AuditVerifier.VerifyReceipt(receipt, pinnedServerKey);
+        if (!verification.IsValid)
+        {
+            check(Name, false, $"{verification.Reason} [{verification.ErrorCode}]");
+            return;
+        }
+
+        var key = receipt.ServerKey.Length > 12 ? receipt.ServerKey[..12] + "…" : receipt.ServerKey;
+        check(Name, true, $"entry {entry.Seq} (job.finished job/{record.JobId}) is in the log of {verification.Checkpoint!.Size} entries under a checkpoint signed by {key}"
+            + (pinnedServerKey is null ? " (key named by the bundle; pin it with --server-key)" : " (pinned server key)"));
     }
 
     private sealed class FixedTime(DateTimeOffset at) : TimeProvider

@@ -206,7 +206,7 @@ public static class CanonicalJson
         return negative ? "-" + result : result;
     }
 
-    private static void WriteString(StringBuilder sb, string s)
+    internal static void WriteString(StringBuilder sb, string s)
     {
         sb.Append('"');
         foreach (var c in s)

@@ -1,26 +1,56 @@
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
 namespace CleanRoom.Server;
 
 /// <summary>
-/// The SQLite store (WAL mode, synchronous=FULL). Writers are serialized by one lock so that state
-/// transitions and the audit chain stay consistent; readers run concurrently.
+/// The SQLite store (WAL mode, synchronous=FULL). Writes go through one queue and one writer:
+/// the writer takes every write waiting, runs each under its own savepoint inside one
+/// transaction and commits them together (group commit), so that one fsync covers many writes.
+/// A write's task completes only after the commit that holds it is durable; a write that throws
+/// is rolled back to its savepoint alone and its task faults. Readers run concurrently.
 /// </summary>
 public sealed class Database : IDisposable
 {
     private const int SchemaVersion = 1;
+
+    // Bounds the latency one batch adds to the writes behind it.
+    private const int MaxBatch = 1024;
+
     private readonly string _connectionString;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Channel<IWriteItem> _queue = Channel.CreateUnbounded<IWriteItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly List<ITransactionParticipant> _participants = [];
+    private readonly Task _writer;
 
     public Database(string path)
     {
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
-        using var c = Open();
-        Exec(c, "PRAGMA journal_mode=WAL;");
-        Migrate(c);
+        using (var c = Open())
+        {
+            Exec(c, "PRAGMA journal_mode=WAL;");
+            Migrate(c);
+        }
+
+        _writer = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    public void Dispose() => _writeLock.Dispose();
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _writer.Wait();
+    }
+
+    /// <summary>
+    /// Registers in-memory state that must follow the database's transactions (the audit log's
+    /// Merkle tree). Its callbacks run on the writer thread.
+    /// </summary>
+    public void Enlist(ITransactionParticipant participant)
+    {
+        lock (_participants)
+        {
+            _participants.Add(participant);
+        }
+    }
 
     public SqliteConnection Open()
     {
@@ -30,21 +60,140 @@ public sealed class Database : IDisposable
         return c;
     }
 
-    /// <summary>Runs <paramref name="work"/> in one write transaction under the writer lock.</summary>
-    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs <paramref name="work"/> in a write transaction, serialized with every other write; the
+    /// task completes once the transaction is committed and durable.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken = default)
     {
-        await _writeLock.WaitAsync(cancellationToken);
+        ArgumentNullException.ThrowIfNull(work);
+        cancellationToken.ThrowIfCancellationRequested();
+        var item = new WriteItem<T>(work, cancellationToken);
+        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(item), this);
+
+        return item.Task;
+    }
+
+    private void WriterLoop()
+    {
+        var batch = new List<IWriteItem>(MaxBatch);
+        var ran = new List<IWriteItem>(MaxBatch);
+        SqliteConnection? c = null;
         try
         {
-            using var c = Open();
-            using var tx = c.BeginTransaction(System.Data.IsolationLevel.Serializable);
-            var result = work(c, tx);
-            tx.Commit();
-            return result;
+            while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            {
+                batch.Clear();
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
+                {
+                    batch.Add(item);
+                }
+
+                c ??= Open();
+                RunBatch(c, batch, ran, out var connectionBroken);
+                if (connectionBroken)
+                {
+                    c.Dispose();
+                    c = null;
+                }
+            }
         }
         finally
         {
-            _writeLock.Release();
+            c?.Dispose();
+        }
+    }
+
+    private void RunBatch(SqliteConnection c, List<IWriteItem> batch, List<IWriteItem> ran, out bool connectionBroken)
+    {
+        connectionBroken = false;
+        ran.Clear();
+        ITransactionParticipant[] participants;
+        lock (_participants)
+        {
+            participants = [.. _participants];
+        }
+
+        SqliteTransaction tx;
+        try
+        {
+            tx = c.BeginTransaction(System.Data.IsolationLevel.Serializable);
+        }
+        catch (Exception ex)
+        {
+            connectionBroken = true;
+            foreach (var item in batch)
+            {
+                item.Fail(ex);
+            }
+
+            return;
+        }
+
+        using (tx)
+        {
+            foreach (var item in batch)
+            {
+                if (item.IsCancelled)
+                {
+                    item.Cancel();
+                    continue;
+                }
+
+                tx.Save("w");
+                foreach (var p in participants)
+                {
+                    p.Savepoint();
+                }
+
+                try
+                {
+                    item.Run(c, tx);
+                    tx.Release("w");
+                    ran.Add(item);
+                }
+                catch (Exception ex)
+                {
+                    tx.Rollback("w");
+                    tx.Release("w");
+                    foreach (var p in participants)
+                    {
+                        p.RollbackToSavepoint();
+                    }
+
+                    item.Fail(ex);
+                }
+            }
+
+            try
+            {
+                tx.Commit();
+            }
+            catch (Exception ex)
+            {
+                connectionBroken = true;
+                foreach (var p in participants)
+                {
+                    p.RolledBack();
+                }
+
+                foreach (var item in ran)
+                {
+                    item.Fail(ex);
+                }
+
+                return;
+            }
+        }
+
+        foreach (var p in participants)
+        {
+            p.Committed();
+        }
+
+        foreach (var item in ran)
+        {
+            item.Succeed();
         }
     }
 

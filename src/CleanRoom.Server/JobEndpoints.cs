@@ -13,6 +13,9 @@ public static class JobEndpoints
         app.MapGet("/api/jobs/{id}", GetJob);
         app.MapGet("/api/jobs/{id}/result", GetResult);
         app.MapGet("/api/contracts/{id}/audit", ExportAudit);
+        app.MapGet("/api/contracts/{id}/audit/checkpoint", GetCheckpoint);
+        app.MapGet("/api/contracts/{id}/audit/inclusion", GetInclusionProof);
+        app.MapGet("/api/contracts/{id}/audit/consistency", GetConsistencyProof);
         app.MapGet("/api/server", (ServerIdentity identity, LocalAttestation attestation) =>
             Results.Ok(new ServerInfo("1", identity.PublicKey, attestation.Issuer, attestation.IsSimulated)));
     }
@@ -124,14 +127,40 @@ public static class JobEndpoints
             Store.Datasets(c, null, contract.Document.Id).Where(d => computation.Tables.Contains(d.Name)).Select(d => d.ToView()).ToList(),
             attestation.Issuer,
             jwks.RootElement.Clone(),
-            job.AuditIndex);
+            job.AuditIndex,
+            job.AuditIndex is { } index ? audit.Receipt(index) : null);
         return Results.Ok(bundle);
     }
 
     private static async Task<IResult> ExportAudit(string id, HttpContext http, Store store, AuditLog audit, RequestAuthenticator auth)
     {
+        await AuthorizeAuditReaderAsync(id, http, store, auth);
+        return Results.Ok(audit.Export());
+    }
+
+    private static async Task<IResult> GetCheckpoint(string id, HttpContext http, Store store, AuditLog audit, RequestAuthenticator auth)
+    {
+        await AuthorizeAuditReaderAsync(id, http, store, auth);
+        return Results.Ok(audit.CurrentCheckpoint());
+    }
+
+    private static async Task<IResult> GetInclusionProof(string id, long index, long? size, HttpContext http, Store store, AuditLog audit, RequestAuthenticator auth)
+    {
+        await AuthorizeAuditReaderAsync(id, http, store, auth);
+        return Results.Ok(audit.InclusionProof(index, size)
+            ?? throw ApiException.BadRequest("audit.bad_range", $"no inclusion proof: entry {index} is not in a tree of {size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "the current"} size (the log holds {audit.Size} entries)"));
+    }
+
+    private static async Task<IResult> GetConsistencyProof(string id, long from, long? to, HttpContext http, Store store, AuditLog audit, RequestAuthenticator auth)
+    {
+        await AuthorizeAuditReaderAsync(id, http, store, auth);
+        return Results.Ok(audit.ConsistencyProof(from, to)
+            ?? throw ApiException.BadRequest("audit.bad_range", $"no consistency proof from size {from}: the log holds {audit.Size} entries"));
+    }
+
+    private static async Task AuthorizeAuditReaderAsync(string id, HttpContext http, Store store, RequestAuthenticator auth)
+    {
         var contract = store.FindContract(id) ?? throw ApiException.NotFound("contract.not_found", $"contract '{id}' does not exist");
         await auth.AuthenticateAsync(http, Hashing.Sha256Hex(ReadOnlySpan<byte>.Empty), contract.Document, "contract/" + id, http.RequestAborted);
-        return Results.Ok(audit.Export());
     }
 }

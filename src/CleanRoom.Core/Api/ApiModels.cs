@@ -65,7 +65,8 @@ public sealed record ResultBundle(
     IReadOnlyList<DatasetView> Datasets,
     string AttestationIssuer,
     JsonElement AttestationJwks,
-    long? AuditIndex);
+    long? AuditIndex,
+    AuditReceipt? AuditReceipt = null);
 
 public sealed record ServerInfo(string Version, string ServerKey, string AttestationIssuer, bool SimulatedAttestation);
 

@@ -5,7 +5,9 @@ using CleanRoom.Benchmarks;
 //   --rows 1000000,10000000   demo query sizes (rows per party)
 //   --envelope-mib 256,1024   envelope throughput sizes
 //   --merkle 1000000          audit-log entries
-//   --only envelope|merkle|demo
+//   --only envelope|merkle|demo|attest|audit
+//   --attest 200              attest-and-release round trips
+//   --audit 1000000           audit-log entries for the durability/proof/verification figures
 string? Arg(string name)
 {
     var i = Array.IndexOf(args, name);
@@ -36,6 +38,16 @@ if (only is null or "demo")
     {
         await DemoQueryBench.RunAsync(output, rows, work);
     }
+}
+
+if (only is null or "attest")
+{
+    await AttestReleaseBench.RunAsync(output, int.Parse(Arg("--attest") ?? "200", CultureInfo.InvariantCulture));
+}
+
+if (only is null or "audit")
+{
+    await AuditBench.RunAsync(output, int.Parse(Arg("--audit") ?? "1000000", CultureInfo.InvariantCulture));
 }
 
 return 0;

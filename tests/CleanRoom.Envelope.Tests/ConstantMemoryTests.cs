@@ -83,14 +83,23 @@ public sealed class ConstantMemoryTests
         Assert.True((await DatasetEnvelope.DecryptAsync(ciphertext, new CountingSink(), key, Envelopes.DatasetId)).Success);
         ciphertext.SetLength(0);
 
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        await DatasetEnvelope.EncryptAsync(new PatternStream(size), ciphertext, key, options);
-        long encryptAllocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        // GC.GetTotalAllocatedBytes is process-wide, so a background JIT or thread-pool allocation on a
+        // loaded machine can land in one window. Per-chunk allocation is deterministic and would show
+        // in every run, so the smallest of three runs is what the code itself allocates.
+        long encryptAllocated = long.MaxValue, decryptAllocated = long.MaxValue;
+        EnvelopeDecryptResult result = null!;
+        for (int run = 0; run < 3; run++)
+        {
+            ciphertext.SetLength(0);
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            await DatasetEnvelope.EncryptAsync(new PatternStream(size), ciphertext, key, options);
+            encryptAllocated = Math.Min(encryptAllocated, GC.GetTotalAllocatedBytes(precise: true) - before);
 
-        ciphertext.Position = 0;
-        before = GC.GetTotalAllocatedBytes(precise: true);
-        EnvelopeDecryptResult result = await DatasetEnvelope.DecryptAsync(ciphertext, new CountingSink(), key, Envelopes.DatasetId);
-        long decryptAllocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            ciphertext.Position = 0;
+            before = GC.GetTotalAllocatedBytes(precise: true);
+            result = await DatasetEnvelope.DecryptAsync(ciphertext, new CountingSink(), key, Envelopes.DatasetId);
+            decryptAllocated = Math.Min(decryptAllocated, GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
 
         Assert.True(result.Success, result.Reason);
         Assert.True(encryptAllocated < 64 * 1024, $"encrypt allocated {encryptAllocated} bytes over 4096 chunks");

@@ -4,9 +4,19 @@ using CleanRoom.KeyRelease;
 namespace CleanRoom.Enclave;
 
 /// <summary>Azure Key Vault / Managed HSM key release over <see cref="KeyVaultKeyReleaseClient"/>.</summary>
-internal sealed class AzureEnclaveKeyReleaseClient(KeyVaultKeyReleaseClient client) : IEnclaveKeyReleaseClient
+internal sealed class AzureEnclaveKeyReleaseClient(KeyVaultKeyReleaseClient client, string? signerPemFile) : IEnclaveKeyReleaseClient
 {
     public bool IsLocal => false;
+
+    /// <summary>
+    /// Key Vault signs release responses with its own certificate; until its x5c chain is validated to
+    /// Microsoft's roots, the expected signer is pinned by configuration (--key-vault-signer). Without it
+    /// every release is refused: a response that cannot be authenticated is not used.
+    /// </summary>
+    public async Task<string> SignerPublicKeyPemAsync(CancellationToken cancellationToken) =>
+        signerPemFile is null
+            ? throw new JobRefusalException("release.signer_unknown", "key release refused: no Key Vault signing key is pinned (pass --key-vault-signer FILE)")
+            : await File.ReadAllTextAsync(signerPemFile, cancellationToken);
 
     public async Task<string> ReleaseAsync(string name, string version, string attestationToken, string nonce, CancellationToken cancellationToken)
     {

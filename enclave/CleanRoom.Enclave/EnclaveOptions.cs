@@ -29,6 +29,9 @@ public sealed class EnclaveOptions
     /// <summary>Azure Key Vault or Managed HSM (https). Null: the server's local key broker.</summary>
     public Uri? KeyVault { get; init; }
 
+    /// <summary>PEM public key or certificate that must sign Key Vault release responses (required with <see cref="KeyVault"/>).</summary>
+    public string? KeyVaultSignerFile { get; init; }
+
     /// <summary>Attestation policy JSON whose issuer the enclave pins; required outside simulated mode.</summary>
     public string? AttestationPolicyFile { get; init; }
 

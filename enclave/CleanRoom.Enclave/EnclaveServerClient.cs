@@ -30,6 +30,8 @@ public sealed class EnclaveServerClient(HttpClient http) : IDisposable, IEnclave
 
     Task<string> IEnclaveAttestationClient.GetJwksAsync(CancellationToken cancellationToken) => http.GetStringAsync("certs", cancellationToken);
 
+    Task<string> IEnclaveKeyReleaseClient.SignerPublicKeyPemAsync(CancellationToken cancellationToken) => BrokerSigningKeyPemAsync(cancellationToken);
+
     Task<string> IEnclaveKeyReleaseClient.ReleaseAsync(string name, string version, string attestationToken, string nonce, CancellationToken cancellationToken) =>
         ReleaseLocallyAsync(name, version, attestationToken, nonce, cancellationToken);
 
@@ -54,6 +56,10 @@ public sealed class EnclaveServerClient(HttpClient http) : IDisposable, IEnclave
 
     public async Task<string> BrokerSigningKeyPemAsync(CancellationToken cancellationToken) =>
         await http.GetStringAsync("keys/broker-signing-key", cancellationToken);
+
+    /// <summary>The key that must have signed release responses of the configured key release service.</summary>
+    public Task<string> ReleaseSignerPemAsync(CancellationToken cancellationToken) =>
+        (KeyRelease ?? this).SignerPublicKeyPemAsync(cancellationToken);
 
     /// <summary>Key Vault Secure Key Release: returns the signed release response (JWS).</summary>
     public Task<string> ReleaseKeyAsync(string name, string version, string nonce, CancellationToken cancellationToken) =>

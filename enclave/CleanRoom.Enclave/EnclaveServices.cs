@@ -116,7 +116,7 @@ internal sealed class EnclaveServices : IDisposable
 
         if (options.KeyVault is { } vault)
         {
-            keyRelease = new AzureEnclaveKeyReleaseClient(new KeyVaultKeyReleaseClient(vault, credential));
+            keyRelease = new AzureEnclaveKeyReleaseClient(new KeyVaultKeyReleaseClient(vault, credential), options.KeyVaultSignerFile);
         }
 
         error = null;

@@ -64,7 +64,7 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
 
         // 2. Keys: the consent lock (wrapped data keys for this job) and the attestation lock (KEK release).
         var wrapped = await server.DatasetKeysAsync(ticket.JobId, cancellationToken);
-        _brokerKeyPem ??= await server.BrokerSigningKeyPemAsync(cancellationToken);
+        _brokerKeyPem ??= await server.ReleaseSignerPemAsync(cancellationToken);
 
         using var sandbox = new SqlSandbox(options.MemoryLimit);
         var digests = new List<DatasetDigest>();

@@ -11,7 +11,7 @@ if (args.Length == 0 || args[0] is "--help" or "-h")
           cleanroom-enclave run --server URL --simulated --sim-amd DIR [--memory-limit 4GB] [--max-jobs N]
               attest, then claim and run jobs until stopped (local mode: simulated evidence, local authority and broker)
           cleanroom-enclave run --server URL --evidence tsm --attestation-policy FILE
-                                [--tsm-root DIR] [--vcek-chain FILE] [--maa URL] [--key-vault URL]
+                                [--tsm-root DIR] [--vcek-chain FILE] [--maa URL] [--key-vault URL --key-vault-signer FILE]
               real SEV-SNP evidence via configfs-tsm; --maa / --key-vault switch to Azure Attestation /
               Key Vault (DefaultAzureCredential); Azure never accepts simulated evidence
         """);
@@ -66,6 +66,7 @@ switch (args[0])
             VcekChainFile = Option("--vcek-chain"),
             AttestationEndpoint = maa,
             KeyVault = vault,
+            KeyVaultSignerFile = Option("--key-vault-signer"),
             AttestationPolicyFile = Option("--attestation-policy"),
             SimulatedAmdDirectory = Option("--sim-amd"),
             MemoryLimit = Option("--memory-limit") ?? "4GB",

@@ -83,7 +83,7 @@ public sealed class AttestationAzureClientsTests
                 : (HttpStatusCode.OK, """{"value":"eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}""");
         });
         var client = new KeyVaultKeyReleaseClient(s_vault, new StaticCredential(), new KeyVaultKeyReleaseClientOptions { Transport = new HttpClientTransport(handler), Retry = { MaxRetries = 0 } });
-        var adapter = new AzureEnclaveKeyReleaseClient(client);
+        var adapter = new AzureEnclaveKeyReleaseClient(client, signerPemFile: null);
 
         Assert.Equal("eyJhbGciOiJSUzI1NiJ9.e30.c2ln", await adapter.ReleaseAsync("dataset-kek", "0123abcd", "the.attestation.token", "release-nonce", default));
         Assert.Equal("/keys/dataset-kek/0123abcd/release?api-version=7.4", path);
@@ -96,6 +96,28 @@ public sealed class AttestationAzureClientsTests
         var ex = await Assert.ThrowsAsync<JobRefusalException>(() => adapter.ReleaseAsync("denied", "0123abcd", "the.attestation.token", "n", default));
         Assert.Equal("release.key_vault_refused", ex.Code);
         Assert.DoesNotContain("the.attestation.token", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_key_vault_release_without_a_pinned_signer_is_refused()
+    {
+        var client = new KeyVaultKeyReleaseClient(s_vault, new StaticCredential());
+        var unpinned = new AzureEnclaveKeyReleaseClient(client, signerPemFile: null);
+        var ex = await Assert.ThrowsAsync<JobRefusalException>(() => unpinned.SignerPublicKeyPemAsync(default));
+        Assert.Equal("release.signer_unknown", ex.Code);
+
+        var pem = Path.GetTempFileName();
+        try
+        {
+            using var rsa = System.Security.Cryptography.RSA.Create(2048);
+            await File.WriteAllTextAsync(pem, rsa.ExportSubjectPublicKeyInfoPem());
+            var pinned = new AzureEnclaveKeyReleaseClient(client, pem);
+            Assert.Equal(rsa.ExportSubjectPublicKeyInfoPem(), await pinned.SignerPublicKeyPemAsync(default));
+        }
+        finally
+        {
+            File.Delete(pem);
+        }
     }
 
     private static AttestationPolicy SimulatedPolicy()

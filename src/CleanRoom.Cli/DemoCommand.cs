@@ -155,6 +155,14 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
 
         Console.WriteLine($"      computation is {state}");
 
+        // The manager keeps a signed checkpoint of the log as it is before the run; the final audit
+        // check proves the log still extends it (a rollback or fork would fail).
+        using (var manager = Api("manager"))
+        {
+            var saved = await manager.GetAsync<SignedAuditCheckpoint>($"api/contracts/{contract.Id}/audit/checkpoint", ct);
+            await File.WriteAllTextAsync(Path.Combine(outDir, "checkpoint-before-run.json"), JsonSerializer.Serialize(saved, new JsonSerializerOptions(CanonicalJson.SerializerOptions) { WriteIndented = true }), ct);
+        }
+
         Step("8/9", "advertiser runs it: the enclave attests, obtains the keys, decrypts in memory, runs locked-down DuckDB, applies k = 10, signs");
         JobView job;
         using (var analyst = Api("advertiser"))
@@ -176,9 +184,10 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
         }
 
         Step("9/9", "advertiser verifies the result and the audit log offline");
-        var (resultOk, verification) = await CliApp.VerifyResultFileAsync(Path.Combine(outDir, "result.json"), null, policiesDir, json: false, ct);
+        var savedCheckpoint = JsonSerializer.Deserialize<SignedAuditCheckpoint>(await File.ReadAllBytesAsync(Path.Combine(outDir, "checkpoint-before-run.json"), ct), CanonicalJson.SerializerOptions)!;
+        var (resultOk, verification) = await CliApp.VerifyResultFileAsync(Path.Combine(outDir, "result.json"), null, policiesDir, json: false, ct, pinnedServerKey: savedCheckpoint.ServerKey);
         var auditExport = JsonSerializer.Deserialize<AuditExport>(await File.ReadAllBytesAsync(Path.Combine(outDir, "audit.json"), ct), CanonicalJson.SerializerOptions)!;
-        var auditOk = CliApp.PrintAuditVerification(auditExport, null, json: false);
+        var auditOk = CliApp.PrintAuditVerification(auditExport, null, savedCheckpoint, null, json: false);
 
         if (verification?.Record is { } record)
         {
@@ -197,8 +206,8 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
             Console.WriteLine($"{record.Privacy.SuppressedGroups} group(s) suppressed for having fewer than {record.Privacy.MinDistinctUnits} distinct customers.");
         }
 
-        Console.WriteLine($"{(resultOk ? "PASS" : "FAIL")}  cleanroom result verify {Path.Combine(outDir, "result.json")}");
-        Console.WriteLine($"{(auditOk ? "PASS" : "FAIL")}  cleanroom audit verify --file {Path.Combine(outDir, "audit.json")}");
+        Console.WriteLine($"{(resultOk ? "PASS" : "FAIL")}  cleanroom result verify {Path.Combine(outDir, "result.json")} --server-key {savedCheckpoint.ServerKey}");
+        Console.WriteLine($"{(auditOk ? "PASS" : "FAIL")}  cleanroom audit verify --file {Path.Combine(outDir, "audit.json")} --checkpoint {Path.Combine(outDir, "checkpoint-before-run.json")}");
         Console.WriteLine($"signed result and audit export are in {outDir}/");
         foreach (var k in parties.Values)
         {

@@ -260,7 +260,7 @@ public static class GovernanceEndpoints
             }
             else
             {
-                var approvals = Store.Votes(c, tx, id).Where(v => Store.FindVoteDecision(c, tx, id, v.Party) == VoteStatement.Approve).Select(v => v.Party).ToHashSet();
+                var approvals = Store.Approvers(c, tx, id);
                 if (current.RequiredApprovers.All(approvals.Contains))
                 {
                     newState = "approved";

@@ -87,8 +87,19 @@ public sealed class Store(Database db)
         return list;
     }
 
-    public static string? FindVoteDecision(SqliteConnection c, SqliteTransaction? tx, string computationId, string party) =>
-        Database.Scalar(c, "SELECT decision FROM votes WHERE computation_id = $c AND party = $p;", tx, ("$c", computationId), ("$p", party)) as string;
+    /// <summary>Parties whose current vote on the computation is an approval.</summary>
+    public static HashSet<string> Approvers(SqliteConnection c, SqliteTransaction? tx, string computationId)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        using var cmd = Database.Command(c, "SELECT party FROM votes WHERE computation_id = $c AND decision = 'approve';", tx, ("$c", computationId));
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            set.Add(r.GetString(0));
+        }
+
+        return set;
+    }
 
     public ComputationView ComputationView(string id)
     {

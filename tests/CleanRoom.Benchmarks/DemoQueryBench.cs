@@ -15,14 +15,7 @@ namespace CleanRoom.Benchmarks;
 /// </summary>
 internal static class DemoQueryBench
 {
-    private const string Sql = """
-        SELECT e.campaign, p.category, count(*) AS conversions, sum(p.amount) AS revenue
-        FROM exposures AS e
-        JOIN purchases AS p ON e.customer_id = p.customer_id
-        WHERE p.purchase_date >= e.exposure_date
-        GROUP BY e.campaign, p.category
-        ORDER BY e.campaign, p.category
-        """;
+    private static readonly string Sql = CleanRoom.Cli.DemoData.ConversionsSql;
 
     private static readonly DatasetDeclaration s_purchases = new()
     {

@@ -12,7 +12,7 @@ namespace CleanRoom.Server;
 /// </summary>
 public sealed class Database : IDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     // Bounds the latency one batch adds to the writes behind it.
     private const int MaxBatch = 1024;
@@ -267,6 +267,20 @@ public sealed class Database : IDisposable
                 CREATE TABLE request_nonces (key_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at INTEGER NOT NULL, PRIMARY KEY (key_id, nonce));
                 CREATE TABLE audit_log (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL, hash TEXT NOT NULL);
                 INSERT INTO schema_version (version) VALUES (1);
+                """, tx);
+            tx.Commit();
+        }
+
+        if (current < 2)
+        {
+            // Version 2: consent revocations. A row is a revocation in force; restoring deletes it
+            // (the audit log keeps the history).
+            using var tx = c.BeginTransaction();
+            Exec(c, """
+                CREATE TABLE consent_revocations (
+                  contract_id TEXT NOT NULL REFERENCES contracts(id), scope TEXT NOT NULL, target TEXT NOT NULL,
+                  party TEXT NOT NULL, revoked_at TEXT NOT NULL, PRIMARY KEY (contract_id, scope, target, party));
+                INSERT INTO schema_version (version) VALUES (2);
                 """, tx);
             tx.Commit();
         }

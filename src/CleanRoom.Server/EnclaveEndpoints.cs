@@ -90,6 +90,10 @@ public static class EnclaveEndpoints
             {
                 (code, reason) = ("computation.not_approved", $"key release refused: computation '{computation.Document.Id}' is {computation.State}");
             }
+            else if (ConsentStore.Blocking(c, tx, contract.Document.Id, computation.Document.Id, computation.Tables) is { } revoked)
+            {
+                (code, reason) = ("consent.revoked", "key release refused: " + revoked);
+            }
 
             if (code is not null)
             {
@@ -149,6 +153,10 @@ public static class EnclaveEndpoints
                 if (state != "active" || computation.State != "approved")
                 {
                     (code, reason) = ("result.withheld", $"result withheld: consent no longer holds (contract {state}, computation {computation.State})");
+                }
+                else if (ConsentStore.Blocking(c, tx, contract.Document.Id, computation.Document.Id, computation.Tables) is { } revoked)
+                {
+                    (code, reason) = ("result.withheld", "result withheld: " + revoked);
                 }
             }
 

@@ -54,6 +54,14 @@ public static class JobEndpoints
             throw await Refuse(400, "job.bad_parameters", "run refused: " + parameterCheck);
         }
 
+        using (var check = db.Open())
+        {
+            if (ConsentStore.Blocking(check, null, contract.Document.Id, id, view.Tables) is { } revoked)
+            {
+                throw await Refuse(409, "consent.revoked", "run refused: " + revoked);
+            }
+        }
+
         var jobId = "job-" + Guid.NewGuid().ToString("N")[..16];
         await db.WriteAsync((c, tx) =>
         {
@@ -62,6 +70,12 @@ public static class JobEndpoints
             if (unpublished.Count > 0)
             {
                 throw ApiException.Conflict("dataset.not_published", $"run refused: dataset(s) {string.Join(", ", unpublished)} not yet published");
+            }
+
+            // Checked again inside the transaction: a revocation that raced the request wins.
+            if (ConsentStore.Blocking(c, tx, contract.Document.Id, id, view.Tables) is { } revokedNow)
+            {
+                throw ApiException.Conflict("consent.revoked", "run refused: " + revokedNow);
             }
 
             var now = Store.Now(time);

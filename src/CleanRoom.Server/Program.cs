@@ -95,6 +95,7 @@ DatasetEndpoints.Map(app);
 JobEndpoints.Map(app);
 EnclaveEndpoints.Map(app);
 AttestationEndpoints.Map(app);
+ConsentEndpoints.Map(app);
 app.MapOpenApi();
 
 await app.StartAsync();

@@ -12,7 +12,7 @@ namespace CleanRoom.Enclave;
 /// <summary>
 /// Runs one claimed job inside the enclave. Order matters: verify every signed statement →
 /// analyse the SQL → obtain keys (attestation lock, then consent lock) → decrypt into memory →
-/// lock DuckDB down → run → threshold → sign. Any doubt refuses the job.
+/// lock DuckDB down → run → threshold → seal to the recipients → sign. Any doubt refuses the job.
 /// </summary>
 public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, EnclaveOptions options, TimeProvider time)
 {
@@ -91,6 +91,33 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
         // 3. Lock down, run, threshold.
         var filtered = EnclavePipeline.Execute(sandbox, rewritten, parameters.Parameters, computation.Privacy.MinDistinctUnits);
         var jsonRows = filtered.Rows.Select(r => (IReadOnlyList<JsonElement>)r.Select(ToJson).ToList()).ToList();
+
+        // 4. Seal the output to each recipient: the server and anyone else only ever see ciphertext.
+        var output = ResultRecord.SerializeOutput(filtered.Columns, jsonRows);
+        var outputSha256 = Hashing.Sha256Hex(output);
+        var outputs = new List<ResultOutput>();
+        try
+        {
+            foreach (var recipient in computation.Recipients.Distinct(StringComparer.Ordinal))
+            {
+                if (contract.FindParty(recipient) is not { } party || !party.Has(Roles.ResultRecipient) || !PartyKeys.TryImportEncryptionPublicKey(party.EncryptionKey, out var recipientKey))
+                {
+                    throw new JobRefusalException("result.bad_recipient", $"job refused: result recipient '{recipient}' is not a result-recipient party with an X25519 key in the contract");
+                }
+
+                outputs.Add(ResultRecord.SealOutput(recipient, recipientKey!, ticket.JobId, outputSha256, output));
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(output);
+        }
+
+        if (outputs.Count == 0)
+        {
+            throw new JobRefusalException("result.bad_recipient", "job refused: the computation names no result recipient");
+        }
+
         var record = new ResultRecord
         {
             JobId = ticket.JobId,
@@ -104,8 +131,9 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
             AttestationToken = server.Token!,
             Privacy = new PrivacyOutcome("aggregate", computation.Privacy.MinDistinctUnits, filtered.SuppressedGroups),
             Columns = filtered.Columns,
-            Rows = jsonRows,
-            OutputSha256 = ResultRecord.ComputeOutputDigest(filtered.Columns, jsonRows),
+            RowCount = jsonRows.Count,
+            Outputs = outputs,
+            OutputSha256 = outputSha256,
             IssuedAt = time.GetUtcNow(),
         };
         var jws = Jws.Sign(record, keys.SigningKey, StatementTypes.Result);

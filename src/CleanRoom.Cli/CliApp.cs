@@ -90,6 +90,28 @@ internal static class CliApp
         return PartyKeys.Load(keysDir, name);
     }
 
+    /// <summary>Prints a decrypted result table; only ever called for the recipient who decrypted it.</summary>
+    internal static void PrintTable(ResultTable output, string? title = null)
+    {
+        var table = new Table();
+        if (title is not null)
+        {
+            table.Title(title);
+        }
+
+        foreach (var c in output.Columns)
+        {
+            table.AddColumn(Markup.Escape(c));
+        }
+
+        foreach (var row in output.Rows)
+        {
+            table.AddRow(row.Select(v => Markup.Escape(v.ValueKind == JsonValueKind.String ? v.GetString()! : v.GetRawText())).ToArray());
+        }
+
+        AnsiConsole.Write(table);
+    }
+
     internal static void PrintJson<T>(T value) =>
         Console.WriteLine(JsonSerializer.Serialize(value, new JsonSerializerOptions(CanonicalJson.SerializerOptions) { WriteIndented = true }));
 
@@ -332,16 +354,23 @@ internal static class CliApp
         var policy = new Option<string?>("--policy") { Description = "attestation policy name (default: the contract's)" };
         var policies = new Option<string>("--policies") { Description = "attestation-policies directory", DefaultValueFactory = _ => "attestation-policies" };
         var resultServerKey = new Option<string?>("--server-key") { Description = "pin the server key that must sign the audit checkpoint (base64url)" };
-        var verify = new Command("verify", "verify a result offline: signature, attestation, approvals, data digests, audit inclusion; exit 0 only if all pass") { file, policy, policies, resultServerKey };
+        var recipient = new Option<string?>("--as") { Description = "the result recipient decrypting the output (its key file must be in --keys)" };
+        var verify = new Command("verify", "verify a result offline: signature, attestation, approvals, data digests, the decrypted output, audit inclusion; exit 0 only if all pass") { file, policy, policies, resultServerKey, recipient };
         verify.SetAction(Guard(async (pr, ct) =>
         {
-            var (ok, _) = await VerifyResultFileAsync(pr.GetValue(file)!, pr.GetValue(policy), pr.GetValue(policies)!, pr.GetValue(s_json), ct, pr.GetValue(resultServerKey));
+            using var keys = pr.GetValue(recipient) is { } name ? LoadParty(pr.GetValue(s_keys)!, name) : null;
+            var (ok, verification) = await VerifyResultFileAsync(pr.GetValue(file)!, pr.GetValue(policy), pr.GetValue(policies)!, pr.GetValue(s_json), ct, pr.GetValue(resultServerKey), keys);
+            if (ok && !pr.GetValue(s_json) && verification?.Output is { } table)
+            {
+                PrintTable(table);
+            }
+
             return ok ? 0 : 1;
         }));
         return new Command("result", "fetch and verify results") { fetch, verify };
     }
 
-    internal static async Task<(bool Ok, ResultVerification? Verification)> VerifyResultFileAsync(string path, string? policyName, string policiesDir, bool json, CancellationToken ct, string? pinnedServerKey = null)
+    internal static async Task<(bool Ok, ResultVerification? Verification)> VerifyResultFileAsync(string path, string? policyName, string policiesDir, bool json, CancellationToken ct, string? pinnedServerKey = null, PartyKeys? recipient = null)
     {
         ResultBundle? bundle;
         try
@@ -365,7 +394,7 @@ internal static class CliApp
             throw new CliException($"attestation policy '{name}' cannot be used: {parsed.Reason}", "policy.unusable");
         }
 
-        var verification = ResultVerifier.Verify(bundle, parsed.Policy!, DateTimeOffset.UtcNow, pinnedServerKey);
+        var verification = ResultVerifier.Verify(bundle, parsed.Policy!, DateTimeOffset.UtcNow, pinnedServerKey, recipient);
         if (json)
         {
             PrintJson(new { valid = verification.IsValid, simulated = verification.Simulated, checks = verification.Checks });

@@ -185,28 +185,17 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
 
         Step("9/9", "advertiser verifies the result and the audit log offline");
         var savedCheckpoint = JsonSerializer.Deserialize<SignedAuditCheckpoint>(await File.ReadAllBytesAsync(Path.Combine(outDir, "checkpoint-before-run.json"), ct), CanonicalJson.SerializerOptions)!;
-        var (resultOk, verification) = await CliApp.VerifyResultFileAsync(Path.Combine(outDir, "result.json"), null, policiesDir, json: false, ct, pinnedServerKey: savedCheckpoint.ServerKey);
+        var (resultOk, verification) = await CliApp.VerifyResultFileAsync(Path.Combine(outDir, "result.json"), null, policiesDir, json: false, ct, pinnedServerKey: savedCheckpoint.ServerKey, recipient: parties["advertiser"]);
         var auditExport = JsonSerializer.Deserialize<AuditExport>(await File.ReadAllBytesAsync(Path.Combine(outDir, "audit.json"), ct), CanonicalJson.SerializerOptions)!;
         var auditOk = CliApp.PrintAuditVerification(auditExport, null, savedCheckpoint, null, json: false);
 
-        if (verification?.Record is { } record)
+        if (verification is { Record: { } record, Output: { } output })
         {
-            var table = new Table().Title("conversions and revenue per campaign and category (k = 10)");
-            foreach (var c in record.Columns)
-            {
-                table.AddColumn(c);
-            }
-
-            foreach (var row in record.Rows)
-            {
-                table.AddRow(row.Select(v => Markup.Escape(v.ValueKind == JsonValueKind.String ? v.GetString()! : v.GetRawText())).ToArray());
-            }
-
-            AnsiConsole.Write(table);
+            CliApp.PrintTable(output, "conversions and revenue per campaign and category (k = 10)");
             Console.WriteLine($"{record.Privacy.SuppressedGroups} group(s) suppressed for having fewer than {record.Privacy.MinDistinctUnits} distinct customers.");
         }
 
-        Console.WriteLine($"{(resultOk ? "PASS" : "FAIL")}  cleanroom result verify {Path.Combine(outDir, "result.json")} --server-key {savedCheckpoint.ServerKey}");
+        Console.WriteLine($"{(resultOk ? "PASS" : "FAIL")}  cleanroom result verify {Path.Combine(outDir, "result.json")} --as advertiser --keys {Path.Combine(outDir, "keys")} --server-key {savedCheckpoint.ServerKey}");
         Console.WriteLine($"{(auditOk ? "PASS" : "FAIL")}  cleanroom audit verify --file {Path.Combine(outDir, "audit.json")} --checkpoint {Path.Combine(outDir, "checkpoint-before-run.json")}");
         Console.WriteLine($"signed result and audit export are in {outDir}/");
         foreach (var k in parties.Values)

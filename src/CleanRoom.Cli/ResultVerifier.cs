@@ -11,11 +11,17 @@ namespace CleanRoom.Cli;
 /// </summary>
 internal static class ResultVerifier
 {
+    private const string ResultFormat = "cleanroom.result.v2";
+
     /// <param name="pinnedServerKey">
     /// The server key the audit checkpoint must be signed by; when null, the key the bundle's audit
     /// receipt names is used and the report says so.
     /// </param>
-    public static ResultVerification Verify(ResultBundle bundle, AttestationPolicy policy, DateTimeOffset now, string? pinnedServerKey = null)
+    /// <param name="recipient">
+    /// The result recipient verifying: its output is decrypted and checked against the signed digest.
+    /// Without it the output cannot be checked, and the verification fails closed.
+    /// </param>
+    public static ResultVerification Verify(ResultBundle bundle, AttestationPolicy policy, DateTimeOffset now, string? pinnedServerKey = null, PartyKeys? recipient = null)
     {
         var checks = new List<VerificationCheck>();
         bool Check(string name, bool ok, string detail)
@@ -27,7 +33,7 @@ internal static class ResultVerifier
         if (!Jws.TryDecode(bundle.ResultJws, out var decoded, out var error))
         {
             Check("result format", false, error!);
-            return new ResultVerification(checks, null, false);
+            return new ResultVerification(checks, null, false, null);
         }
 
         ResultRecord? record;
@@ -40,9 +46,10 @@ internal static class ResultVerifier
             record = null;
         }
 
-        if (!Check("result format", record is not null, record is null ? "the signed payload is not a result record" : "cleanroom.result.v1 record for job " + record.JobId))
+        var formatOk = record is not null && record.Format == ResultFormat;
+        if (!Check("result format", formatOk, formatOk ? $"{ResultFormat} record for job {record!.JobId}" : record is null ? "the signed payload is not a result record" : $"'{record.Format}' is not {ResultFormat}"))
         {
-            return new ResultVerification(checks, null, false);
+            return new ResultVerification(checks, null, false, null);
         }
 
         // Attestation token: signature through the authority's keys, issuer pinned by the named policy.
@@ -88,14 +95,34 @@ internal static class ResultVerifier
         var datasetsOk = record.Datasets.Count > 0 && record.Datasets.All(x => bundle.Datasets.Any(p => p.Name == x.Name && p.CiphertextSha256 == x.CiphertextSha256));
         Check("dataset digests", datasetsOk, datasetsOk ? string.Join(", ", record.Datasets.Select(x => $"{x.Name} {x.CiphertextSha256[..12]}…")) + " match the published ciphertext" : "a dataset digest differs from the published ciphertext");
 
-        var outputOk = ResultRecord.ComputeOutputDigest(record.Columns, record.Rows) == record.OutputSha256;
-        var privacyOk = record.Privacy.Mode == bundle.Computation.Privacy.Mode && record.Privacy.MinDistinctUnits == bundle.Computation.Privacy.MinDistinctUnits;
-        Check("output", outputOk && privacyOk, outputOk && privacyOk
-            ? $"{record.Rows.Count} rows; aggregate threshold k = {record.Privacy.MinDistinctUnits} distinct units; {record.Privacy.SuppressedGroups} groups suppressed"
-            : "the output digest or privacy mode does not match");
-
+        var output = CheckOutput(bundle, record, recipient, Check);
         CheckAuditInclusion(bundle, record, pinnedServerKey, Check);
-        return new ResultVerification(checks, record, simulated);
+        return new ResultVerification(checks, record, simulated, output);
+    }
+
+    // The rows are sealed to each recipient (HPKE); only a recipient can open its copy and check
+    // that it hashes to the signed digest. Without a recipient's key the check fails closed.
+    private static ResultTable? CheckOutput(ResultBundle bundle, ResultRecord record, PartyKeys? recipient, Func<string, bool, string, bool> check)
+    {
+        const string Name = "output";
+        if (record.Privacy.Mode != bundle.Computation.Privacy.Mode || record.Privacy.MinDistinctUnits != bundle.Computation.Privacy.MinDistinctUnits)
+        {
+            check(Name, false, "the result's privacy mode or threshold differs from the approved computation");
+            return null;
+        }
+
+        var recipients = string.Join(", ", record.Outputs.Select(o => o.Recipient));
+        if (recipient is null)
+        {
+            check(Name, false, $"encrypted to {recipients}; pass --as RECIPIENT to decrypt and check it");
+            return null;
+        }
+
+        var table = record.TryOpenOutput(recipient.Name, recipient.EncryptionKey, out var reason);
+        check(Name, table is not null, table is not null
+            ? $"{record.RowCount} rows decrypted as '{recipient.Name}' (HPKE X25519/AES-256-GCM, sealed to {recipients}) match the signed digest; aggregate threshold k = {record.Privacy.MinDistinctUnits} distinct units; {record.Privacy.SuppressedGroups} groups suppressed"
+            : reason!);
+        return table;
     }
 
     // The job's job.finished entry must be in the audit log under a signed checkpoint: the entry
@@ -137,7 +164,8 @@ internal static class ResultVerifier
 
 internal sealed record VerificationCheck(string Name, bool Passed, string Detail);
 
-internal sealed record ResultVerification(IReadOnlyList<VerificationCheck> Checks, ResultRecord? Record, bool Simulated)
+/// <param name="Output">The decrypted columns and rows, when a recipient's key opened them and they match the signed digest.</param>
+internal sealed record ResultVerification(IReadOnlyList<VerificationCheck> Checks, ResultRecord? Record, bool Simulated, ResultTable? Output)
 {
     public bool IsValid => Checks.Count > 0 && Checks.All(c => c.Passed);
 }

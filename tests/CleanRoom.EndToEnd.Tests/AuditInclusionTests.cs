@@ -51,7 +51,10 @@ public sealed class AuditInclusionTests(CleanRoomFixture f)
         Assert.False(Inclusion(tampered).Passed);
 
         var missing = first with { AuditReceipt = null };
-        Assert.False(ResultVerifier.Verify(missing, SimulatedPolicy(), DateTimeOffset.UtcNow).IsValid);
+        var verification = ResultVerifier.Verify(missing, SimulatedPolicy(), DateTimeOffset.UtcNow, recipient: f.Parties["advertiser"]);
+        Assert.False(verification.IsValid);
+        Assert.Contains(verification.Checks, c => c.Name == "audit inclusion" && !c.Passed);
+        Assert.Contains(verification.Checks, c => c.Name == "output" && c.Passed);
     }
 
     [Fact]

@@ -30,22 +30,106 @@ public sealed class CleanRoomEndToEndTests(CleanRoomFixture f)
         var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
         Assert.True(job.State == "finished", $"job {job.State}: {job.Reason}\n{f.EnclaveOutput}");
         var bundle = await FetchAsync(job.Id);
-        var verification = ResultVerifier.Verify(bundle, SimulatedPolicy(), DateTimeOffset.UtcNow);
+        var verification = ResultVerifier.Verify(bundle, SimulatedPolicy(), DateTimeOffset.UtcNow, recipient: f.Parties["advertiser"]);
         Assert.True(verification.IsValid, string.Join("\n", verification.Checks.Where(c => !c.Passed).Select(c => c.Name + ": " + c.Detail)));
         Assert.True(verification.Simulated);
         var record = verification.Record!;
+        var output = verification.Output!;
         Assert.Equal(["campaign", "category", "conversions", "revenue"], record.Columns);
-        Assert.NotEmpty(record.Rows);
+        Assert.Equal(record.Columns, output.Columns);
+        Assert.NotEmpty(output.Rows);
+        Assert.Equal(record.RowCount, output.Rows.Count);
         Assert.True(record.Privacy.SuppressedGroups > 0, "the small 'spring-vip' campaign should be suppressed");
-        Assert.DoesNotContain(record.Rows, r => r[0].GetString() == "spring-vip");
+        Assert.DoesNotContain(output.Rows, r => r[0].GetString() == "spring-vip");
     }
+
+    [Fact]
+    public async Task Without_a_recipient_key_the_output_check_fails_closed()
+    {
+        var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
+        var verification = ResultVerifier.Verify(await FetchAsync(job.Id), SimulatedPolicy(), DateTimeOffset.UtcNow);
+        Assert.False(verification.IsValid);
+        Assert.Null(verification.Output);
+        var output = Assert.Single(verification.Checks, c => c.Name == "output");
+        Assert.False(output.Passed);
+        Assert.Equal("encrypted to advertiser; pass --as RECIPIENT to decrypt and check it", output.Detail);
+        Assert.All(verification.Checks.Where(c => c.Name != "output"), c => Assert.True(c.Passed, c.Name + ": " + c.Detail));
+    }
+
+    [Fact]
+    public async Task A_party_that_is_not_a_recipient_cannot_open_the_output()
+    {
+        var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
+        var bundle = await FetchAsync(job.Id);
+        var retailer = ResultVerifier.Verify(bundle, SimulatedPolicy(), DateTimeOffset.UtcNow, recipient: f.Parties["retailer"]);
+        Assert.False(retailer.IsValid);
+        Assert.Null(retailer.Output);
+        Assert.Contains("not a recipient", retailer.Checks.Single(c => c.Name == "output").Detail, StringComparison.Ordinal);
+
+        // Even renamed as the recipient, the retailer's key does not open the advertiser's ciphertext.
+        var record = retailer.Record!;
+        Assert.Null(record.TryOpenOutput("advertiser", f.Parties["retailer"].EncryptionKey, out var reason));
+        Assert.Contains("hpke.open_failed", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bundle_whose_ciphertext_was_swapped_with_another_jobs_fails_the_output_check()
+    {
+        var first = await FetchAsync((await f.RunAndWaitAsync(CleanRoomFixture.ComputationId)).Id);
+        var second = await FetchAsync((await f.RunAndWaitAsync(CleanRoomFixture.ComputationId)).Id);
+        var firstRecord = Decode(first);
+        var secondRecord = Decode(second);
+
+        // The signed record of the first job, carrying the second job's ciphertext: the signature
+        // breaks, and even read as-is the ciphertext does not open under the first job's info.
+        var swapped = firstRecord with { Outputs = secondRecord.Outputs };
+        Assert.Null(swapped.TryOpenOutput("advertiser", f.Parties["advertiser"].EncryptionKey, out var reason));
+        Assert.Contains("hpke.open_failed", reason, StringComparison.Ordinal);
+
+        var parts = first.ResultJws.Split('.');
+        var forged = first with { ResultJws = parts[0] + "." + Hashing.B64Url(CanonicalJson.Serialize(swapped)) + "." + parts[2] };
+        var verification = ResultVerifier.Verify(forged, SimulatedPolicy(), DateTimeOffset.UtcNow, recipient: f.Parties["advertiser"]);
+        Assert.False(verification.IsValid);
+        Assert.Contains(verification.Checks, c => c.Name == "output" && !c.Passed);
+        Assert.Contains(verification.Checks, c => c.Name == "result signature" && !c.Passed);
+    }
+
+    [Fact]
+    public async Task The_server_stores_only_ciphertext_of_the_result_rows()
+    {
+        var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
+        Assert.Equal("finished", job.State);
+        string jws;
+        using (var c = new SqliteConnection($"Data Source={Path.Combine(f.ServerData, "cleanroom.db")}"))
+        {
+            c.Open();
+            using var read = c.CreateCommand();
+            read.CommandText = "SELECT result_jws FROM jobs WHERE id = $id";
+            read.Parameters.AddWithValue("$id", job.Id);
+            jws = (string)read.ExecuteScalar()!;
+        }
+
+        var payload = Encoding.UTF8.GetString(Hashing.FromB64Url(jws.Split('.')[1]));
+        Assert.Contains("\"outputs\"", payload, StringComparison.Ordinal);
+        Assert.DoesNotContain("summer-sale", payload, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"rows\"", payload, StringComparison.Ordinal);
+
+        // The same record, opened by the recipient, does hold the campaign.
+        var output = Decode(await FetchAsync(job.Id)).TryOpenOutput("advertiser", f.Parties["advertiser"].EncryptionKey, out var reason);
+        Assert.True(output is not null, reason);
+        Assert.Contains(output.Rows, r => r[0].GetString() == "summer-sale");
+    }
+
+    private static ResultRecord Decode(ResultBundle bundle) =>
+        Jws.TryDecode(bundle.ResultJws, out var d, out _) ? d!.PayloadAs<ResultRecord>()! : throw new InvalidOperationException("not a JWS");
 
     [Fact]
     public async Task The_enclave_result_equals_plain_duckdb_with_the_same_threshold()
     {
         var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
         Assert.Equal("finished", job.State);
-        var record = Jws.TryDecode((await FetchAsync(job.Id)).ResultJws, out var d, out _) ? d!.PayloadAs<ResultRecord>()! : throw new InvalidOperationException();
+        var verification = ResultVerifier.Verify(await FetchAsync(job.Id), SimulatedPolicy(), DateTimeOffset.UtcNow, recipient: f.Parties["advertiser"]);
+        var output = verification.Output ?? throw new InvalidOperationException(verification.Checks.Single(c => c.Name == "output").Detail);
 
         using var duck = new DuckDBConnection("DataSource=:memory:");
         duck.Open();
@@ -73,7 +157,7 @@ public sealed class CleanRoomEndToEndTests(CleanRoomFixture f)
             }
         }
 
-        var actual = record.Rows.Select(r => $"{r[0].GetString()}|{r[1].GetString()}|{r[2].GetRawText()}|{r[3].GetDecimal()}").ToList();
+        var actual = output.Rows.Select(r => $"{r[0].GetString()}|{r[1].GetString()}|{r[2].GetRawText()}|{r[3].GetDecimal()}").ToList();
         Assert.Equal(expected, actual);
     }
 
@@ -84,7 +168,7 @@ public sealed class CleanRoomEndToEndTests(CleanRoomFixture f)
         var bundle = await FetchAsync(job.Id);
         var parts = bundle.ResultJws.Split('.');
         var payload = Encoding.UTF8.GetString(Hashing.FromB64Url(parts[1]));
-        var forgedPayload = payload.Replace("\"summer-sale\"", "\"winter-sale\"", StringComparison.Ordinal);
+        var forgedPayload = payload.Replace("\"rowCount\":", "\"rowCount\":1", StringComparison.Ordinal);
         Assert.NotEqual(payload, forgedPayload);
         var forged = bundle with { ResultJws = parts[0] + "." + Hashing.B64Url(Encoding.UTF8.GetBytes(forgedPayload)) + "." + parts[2] };
         var verification = ResultVerifier.Verify(forged, SimulatedPolicy(), DateTimeOffset.UtcNow);

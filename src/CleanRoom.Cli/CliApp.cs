@@ -35,7 +35,7 @@ internal static class CliApp
         {
             s_server, s_keys, s_json,
             KeysCommand(), ContractCommand(), DatasetCommand(), ComputationCommand(), RunCommand(), JobCommand(),
-            ResultCommand(), AuditCommand(), AttestationCommand.Create(), DemoCommand.Create(),
+            ResultCommand(), AuditCommand(), ConsentCommand.Create(s_as), AttestationCommand.Create(), DemoCommand.Create(),
         };
         return await root.Parse(args).InvokeAsync();
     }

@@ -1,0 +1,70 @@
+using CleanRoom.Cli;
+
+namespace CleanRoom.EndToEnd.Tests;
+
+/// <summary>Consent revocation against the real server and enclave: it takes effect at once, is audited and can be restored.</summary>
+[Collection(CleanRoomCollection.Name)]
+public sealed class ConsentTests(CleanRoomFixture f)
+{
+    private sealed record Change(string Scope, string Target);
+
+    private sealed record ChangeResult(string Scope, string Target, string State, bool Changed, IReadOnlyList<string> CancelledJobs);
+
+    private async Task<ChangeResult> ChangeAsync(string party, string verb, string scope, string target)
+    {
+        using var api = f.Api(party);
+        return await api.PostAsync<ChangeResult>($"api/contracts/{f.Contract.Id}/consent/{verb}", new Change(scope, target), default);
+    }
+
+    [Fact]
+    public async Task A_revoked_dataset_refuses_new_runs_until_its_owner_restores_consent()
+    {
+        var revoked = await ChangeAsync("retailer", "revoke", "dataset", "purchases");
+        try
+        {
+            Assert.True(revoked.Changed);
+            using var analyst = f.Api("advertiser");
+            var ex = await Assert.ThrowsAsync<CliException>(() => PartyOperations.RunAsync(analyst, CleanRoomFixture.ComputationId, new Dictionary<string, string>(), default));
+            Assert.Equal("consent.revoked", ex.Code);
+            Assert.Contains("retailer", ex.Message, StringComparison.Ordinal);
+            var log = (await f.AuditAsync()).Entries;
+            Assert.Contains(log, e => e.Action == "consent.revoked" && e.Actor == "retailer" && e.Outcome == "ok");
+            Assert.Contains(log, e => e.Action == "job.queued" && e.ReasonCode == "consent.revoked");
+        }
+        finally
+        {
+            await ChangeAsync("retailer", "restore", "dataset", "purchases");
+        }
+
+        var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
+        Assert.Equal("finished", job.State);
+        Assert.Contains((await f.AuditAsync()).Entries, e => e.Action == "consent.restored" && e.Actor == "retailer");
+    }
+
+    [Fact]
+    public async Task Only_the_owner_can_revoke_consent_for_its_dataset()
+    {
+        var notOwner = await Assert.ThrowsAsync<CliException>(() => ChangeAsync("advertiser", "revoke", "dataset", "purchases"));
+        Assert.Equal("auth.not_owner", notOwner.Code);
+        var notProvider = await Assert.ThrowsAsync<CliException>(() => ChangeAsync("manager", "revoke", "contract", f.Contract.Id));
+        Assert.Equal("auth.role_required", notProvider.Code);
+        var badScope = await Assert.ThrowsAsync<CliException>(() => ChangeAsync("retailer", "revoke", "everything", "x"));
+        Assert.Equal("consent.bad_scope", badScope.Code);
+    }
+
+    [Fact]
+    public async Task Revoking_the_whole_contract_blocks_every_computation()
+    {
+        await ChangeAsync("advertiser", "revoke", "contract", f.Contract.Id);
+        try
+        {
+            using var analyst = f.Api("advertiser");
+            var ex = await Assert.ThrowsAsync<CliException>(() => PartyOperations.RunAsync(analyst, CleanRoomFixture.ComputationId, new Dictionary<string, string>(), default));
+            Assert.Equal("consent.revoked", ex.Code);
+        }
+        finally
+        {
+            await ChangeAsync("advertiser", "restore", "contract", f.Contract.Id);
+        }
+    }
+}

@@ -130,6 +130,7 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
             Datasets = digests,
             AttestationToken = server.Token!,
             Privacy = new PrivacyOutcome("aggregate", computation.Privacy.MinDistinctUnits, filtered.SuppressedGroups),
+            JobAuditIndex = ticket.StartedAuditIndex,
             Columns = filtered.Columns,
             RowCount = jsonRows.Count,
             Outputs = outputs,

@@ -138,7 +138,8 @@ internal static class ResultVerifier
         }
 
         var entry = receipt.Entry;
-        if (entry.Action != "job.finished" || entry.Outcome != "ok" || entry.Target != "job/" + record.JobId || (bundle.AuditIndex is { } index && index != entry.Seq))
+        if (entry.Action != "job.finished" || entry.Outcome != "ok" || entry.Target != "job/" + record.JobId || (bundle.AuditIndex is { } index && index != entry.Seq)
+            || entry.Seq <= record.JobAuditIndex)
         {
             check(Name, false, $"the audit entry is '{entry.Action}' for {entry.Target}, not job.finished for job/{record.JobId}: the result belongs to another job");
             return;
@@ -152,7 +153,7 @@ internal static class ResultVerifier
         }
 
         var key = receipt.ServerKey.Length > 12 ? receipt.ServerKey[..12] + "…" : receipt.ServerKey;
-        check(Name, true, $"entry {entry.Seq} (job.finished job/{record.JobId}) is in the log of {verification.Checkpoint!.Size} entries under a checkpoint signed by {key}"
+        check(Name, true, $"job started at entry {record.JobAuditIndex} (signed by the enclave), finished at entry {entry.Seq} (job.finished job/{record.JobId}), in the log of {verification.Checkpoint!.Size} entries under a checkpoint signed by {key}"
             + (pinnedServerKey is null ? " (key named by the bundle; pin it with --server-key)" : " (pinned server key)"));
     }
 

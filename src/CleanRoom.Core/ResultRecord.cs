@@ -34,6 +34,9 @@ public sealed record ResultRecord
 
     public required PrivacyOutcome Privacy { get; init; }
 
+    /// <summary>Index in the audit log of this job's <c>job.started</c> entry (assigned when the enclave claimed it).</summary>
+    public required long JobAuditIndex { get; init; }
+
     public required IReadOnlyList<string> Columns { get; init; }
 
     public required int RowCount { get; init; }
@@ -122,4 +125,7 @@ public sealed record ResultRecord
 
 public sealed record DatasetDigest(string Name, string CiphertextSha256);
 
-public sealed record PrivacyOutcome(string Mode, int MinDistinctUnits, int SuppressedGroups);
+/// <summary>
+/// The privacy mode applied and the budget this run charged (ε, δ); aggregate-threshold runs charge none.
+/// </summary>
+public sealed record PrivacyOutcome(string Mode, int MinDistinctUnits, int SuppressedGroups, decimal EpsilonCharged = 0, decimal DeltaCharged = 0);

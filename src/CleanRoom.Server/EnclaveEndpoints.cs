@@ -51,8 +51,8 @@ public static class EnclaveEndpoints
             var computation = Store.FindComputation(c, tx, job.ComputationId)!;
             var datasets = Store.Datasets(c, tx, job.ContractId).Where(d => computation.Tables.Contains(d.Name) && d.State == "published")
                 .Select(d => new EnclaveDatasetTicket(d.Name, d.KeyName!, d.KeyVersion!, d.CiphertextSha256!, d.CiphertextLength!.Value)).ToList();
-            audit.Append(c, tx, session.Actor, "job.started", "job/" + id);
-            return new EnclaveJobTicket(id, contract.Document, Store.ContractSignatures(c, tx, contract.Document.Id), computation.Document, computation.RequiredApprovers, Store.Votes(c, tx, computation.Document.Id), job.Parameters, datasets);
+            var started = audit.Append(c, tx, session.Actor, "job.started", "job/" + id);
+            return new EnclaveJobTicket(id, contract.Document, Store.ContractSignatures(c, tx, contract.Document.Id), computation.Document, computation.RequiredApprovers, Store.Votes(c, tx, computation.Document.Id), job.Parameters, datasets, started.Seq);
         });
         return ticket is null ? Results.NoContent() : Results.Ok(ticket);
     }

@@ -38,7 +38,8 @@ public sealed record EnclaveJobTicket(
     IReadOnlyList<string> RequiredApprovers,
     IReadOnlyList<SignedStatement> Votes,
     IReadOnlyDictionary<string, string> Parameters,
-    IReadOnlyList<EnclaveDatasetTicket> Datasets);
+    IReadOnlyList<EnclaveDatasetTicket> Datasets,
+    long StartedAuditIndex);
 
 public sealed record EnclaveDatasetTicket(string Name, string KeyName, string KeyVersion, string CiphertextSha256, long CiphertextLength);
 

@@ -25,6 +25,7 @@ public sealed class EnclaveHost(EnclaveOptions options, TextWriter log, TimeProv
         var runner = new JobRunner(client, keys, options, time);
         var attestedAt = DateTimeOffset.MinValue;
         var jobs = 0;
+        var failures = 0;
         await log.WriteLineAsync($"cleanroom-enclave: evidence from {services.Attestation.Evidence.Description}; attestation by {(services.Attestation.Authority.IsLocal ? "the local server" : options.AttestationEndpoint)}; key release by {(services.KeyRelease.IsLocal ? "the local broker" : options.KeyVault)}; pinned issuer {services.Attestation.ExpectedIssuer}");
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -38,6 +39,7 @@ public sealed class EnclaveHost(EnclaveOptions options, TextWriter log, TimeProv
                 }
 
                 var ticket = await client.ClaimAsync(cancellationToken);
+                failures = 0;
                 if (ticket is null)
                 {
                     await Task.Delay(options.PollInterval, cancellationToken);
@@ -57,18 +59,29 @@ public sealed class EnclaveHost(EnclaveOptions options, TextWriter log, TimeProv
             }
             catch (JobRefusalException ex)
             {
+                // Refused outside a job (attestation, token, claim): attest afresh next time, and back off
+                // so that a misconfigured enclave does not flood the server and its audit log.
+                attestedAt = DateTimeOffset.MinValue;
                 await log.WriteLineAsync($"cleanroom-enclave: {ex.Code}: {ex.Message}");
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                await BackOffAsync(++failures, cancellationToken);
             }
             catch (HttpRequestException ex)
             {
                 await log.WriteLineAsync($"cleanroom-enclave: server unreachable ({ex.Message}); retrying");
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                await BackOffAsync(++failures, cancellationToken);
             }
         }
 
         return 0;
     }
+
+    /// <summary>1 s, 2 s, 4 s … up to 30 s between consecutive failures.</summary>
+    internal static TimeSpan BackOffDelay(int failures) =>
+        TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Clamp(failures - 1, 0, 5))));
+
+    private static Task BackOffAsync(int failures, CancellationToken cancellationToken) =>
+        Task.Delay(BackOffDelay(failures), cancellationToken)
+            .ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
 
     private async Task RunJobAsync(JobRunner runner, EnclaveServerClient client, EnclaveJobTicket ticket, CancellationToken cancellationToken)
     {

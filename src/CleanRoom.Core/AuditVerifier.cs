@@ -12,12 +12,9 @@ public static class AuditVerifier
     // Entries hashed per parallel work item.
     private const int HashChunk = 4096;
 
-    /// <summary>
-    /// Verifies <paramref name="export"/>. The Merkle root is recomputed from the entries unless
-    /// <paramref name="merkleRoot"/> supplies another way to compute it.
-    /// </summary>
-    public static AuditVerification Verify(AuditExport export, string? pinnedServerKey = null, Func<IReadOnlyList<AuditEntry>, string>? merkleRoot = null) =>
-        VerifyCore(export, pinnedServerKey, merkleRoot, out _);
+    /// <summary>Verifies <paramref name="export"/>: chain, sequence, signed checkpoint and the Merkle root recomputed from the entries.</summary>
+    public static AuditVerification Verify(AuditExport export, string? pinnedServerKey = null) =>
+        VerifyCore(export, pinnedServerKey, out _);
 
     /// <summary>Verifies a signed checkpoint on its own: format, signature and payload.</summary>
     public static AuditVerification VerifyCheckpoint(SignedAuditCheckpoint signed, string? pinnedServerKey = null)
@@ -46,7 +43,7 @@ public static class AuditVerifier
             return AuditVerification.Fail("audit.server_key_changed", "the log is signed by a different server key than the saved checkpoint: it is not the same log");
         }
 
-        var current = VerifyCore(export, pinnedServerKey, null, out var tree);
+        var current = VerifyCore(export, pinnedServerKey, out var tree);
         if (!current.IsValid)
         {
             return current;
@@ -154,7 +151,7 @@ public static class AuditVerifier
         return read;
     }
 
-    private static AuditVerification VerifyCore(AuditExport export, string? pinnedServerKey, Func<IReadOnlyList<AuditEntry>, string>? merkleRoot, out MerkleTree? tree)
+    private static AuditVerification VerifyCore(AuditExport export, string? pinnedServerKey, out MerkleTree? tree)
     {
         tree = null;
         if (pinnedServerKey is not null && pinnedServerKey != export.ServerKey)
@@ -215,7 +212,7 @@ public static class AuditVerifier
             return AuditVerification.Fail("audit.head_mismatch", "the last entry's hash differs from the signed checkpoint's head: the log was edited");
         }
 
-        var root = merkleRoot is not null ? merkleRoot(export.Entries) : Convert.ToHexStringLower(built.Root());
+        var root = Convert.ToHexStringLower(built.Root());
         if (cp.MerkleRoot != root)
         {
             return AuditVerification.Fail("audit.root_mismatch", "the Merkle root of the entries differs from the signed checkpoint's root: the log was edited");

@@ -111,13 +111,6 @@ public sealed class AuditLog : ITransactionParticipant
         return new SignedAuditCheckpoint(SignedAuditCheckpoint.FormatV1, _identity.PublicKey, SignCheckpoint(state.Size, state.Head, RootAt(state.Size)));
     }
 
-    /// <summary>Kept for callers that sign a checkpoint over entries they hold.</summary>
-    public string Checkpoint(IReadOnlyList<AuditEntry> entries)
-    {
-        var head = entries.Count == 0 ? AuditEntry.GenesisPrev : entries[^1].Hash();
-        return SignCheckpoint(entries.Count, head, AuditMerkle.Root(entries));
-    }
-
     /// <summary>
     /// The inclusion proof of entry <paramref name="index"/> in the tree of <paramref name="treeSize"/>
     /// entries (the current size when null), or null when the range is outside the log.

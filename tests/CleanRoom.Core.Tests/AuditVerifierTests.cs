@@ -42,7 +42,7 @@ public sealed class AuditVerifierTests : IDisposable
     [Fact]
     public void An_intact_log_verifies()
     {
-        var result = AuditVerifier.Verify(Export(Chain(10)), ServerKey, AuditMerkle.Root);
+        var result = AuditVerifier.Verify(Export(Chain(10)), ServerKey);
         Assert.True(result.IsValid, result.Reason);
         Assert.Equal(10, result.Checkpoint!.Size);
     }
@@ -54,7 +54,7 @@ public sealed class AuditVerifierTests : IDisposable
         var export = Export(entries);
         var edited = entries.ToList();
         edited[4] = edited[4] with { Outcome = "refused" };
-        var result = AuditVerifier.Verify(export with { Entries = edited }, ServerKey, AuditMerkle.Root);
+        var result = AuditVerifier.Verify(export with { Entries = edited }, ServerKey);
         Assert.False(result.IsValid);
         Assert.Equal("audit.chain_broken", result.ErrorCode);
     }
@@ -66,7 +66,7 @@ public sealed class AuditVerifierTests : IDisposable
         var export = Export(entries);
         var edited = entries.ToList();
         edited[4] = edited[4] with { Actor = "someone-else" };
-        Assert.Equal("audit.head_mismatch", AuditVerifier.Verify(export with { Entries = edited }, ServerKey, AuditMerkle.Root).ErrorCode);
+        Assert.Equal("audit.head_mismatch", AuditVerifier.Verify(export with { Entries = edited }, ServerKey).ErrorCode);
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class AuditVerifierTests : IDisposable
         var entries = Chain(10);
         var export = Export(entries);
         var shortened = entries.Where(e => e.Seq != 3).ToList();
-        Assert.Equal("audit.sequence_broken", AuditVerifier.Verify(export with { Entries = shortened }, ServerKey, AuditMerkle.Root).ErrorCode);
+        Assert.Equal("audit.sequence_broken", AuditVerifier.Verify(export with { Entries = shortened }, ServerKey).ErrorCode);
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class AuditVerifierTests : IDisposable
         var export = Export(entries);
         var swapped = entries.ToList();
         (swapped[2], swapped[3]) = (swapped[3], swapped[2]);
-        Assert.False(AuditVerifier.Verify(export with { Entries = swapped }, ServerKey, AuditMerkle.Root).IsValid);
+        Assert.False(AuditVerifier.Verify(export with { Entries = swapped }, ServerKey).IsValid);
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class AuditVerifierTests : IDisposable
     {
         var entries = Chain(10);
         var export = Export(entries);
-        Assert.Equal("audit.size_mismatch", AuditVerifier.Verify(export with { Entries = entries.Take(8).ToList() }, ServerKey, AuditMerkle.Root).ErrorCode);
+        Assert.Equal("audit.size_mismatch", AuditVerifier.Verify(export with { Entries = entries.Take(8).ToList() }, ServerKey).ErrorCode);
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class AuditVerifierTests : IDisposable
         var entries = Chain(3);
         var cp = new AuditCheckpoint("test", 3, entries[^1].Hash(), AuditMerkle.Root(entries), DateTimeOffset.UnixEpoch);
         var forged = new AuditExport(Hashing.B64Url(attacker.PublicKey.Export(KeyBlobFormat.RawPublicKey)), Jws.Sign(cp, attacker, StatementTypes.AuditCheckpoint), entries);
-        Assert.Equal("audit.server_key_mismatch", AuditVerifier.Verify(forged, ServerKey, AuditMerkle.Root).ErrorCode);
+        Assert.Equal("audit.server_key_mismatch", AuditVerifier.Verify(forged, ServerKey).ErrorCode);
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class AuditVerifierTests : IDisposable
         var entries = Chain(3);
         var cp = new AuditCheckpoint("test", 3, entries[^1].Hash(), AuditMerkle.Root(entries), DateTimeOffset.UnixEpoch);
         var export = new AuditExport(ServerKey, Jws.Sign(cp, attacker, StatementTypes.AuditCheckpoint), entries);
-        Assert.Equal("audit.checkpoint_signature", AuditVerifier.Verify(export, null, AuditMerkle.Root).ErrorCode);
+        Assert.Equal("audit.checkpoint_signature", AuditVerifier.Verify(export, null).ErrorCode);
     }
 
     public void Dispose() => _serverKey.Dispose();

@@ -56,7 +56,8 @@ public sealed class AuditProofTests : IDisposable
 
         // A server that drops its last entries and re-signs what is left.
         var shorter = export.Entries.Take(4).ToList();
-        var rolledBack = new AuditExport(export.ServerKey, _log.Checkpoint(shorter), shorter);
+        var resigned = new AuditCheckpoint(AuditLog.LogName, shorter.Count, shorter[^1].Hash(), AuditMerkle.Root(shorter), DateTimeOffset.UtcNow);
+        var rolledBack = new AuditExport(export.ServerKey, Jws.Sign(resigned, _identity.SigningKey, StatementTypes.AuditCheckpoint), shorter);
         Assert.True(AuditVerifier.Verify(rolledBack).IsValid, "the shorter log is consistent on its own");
 
         var result = AuditVerifier.VerifyExtends(rolledBack, saved);

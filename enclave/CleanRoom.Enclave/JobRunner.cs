@@ -16,7 +16,7 @@ namespace CleanRoom.Enclave;
 /// </summary>
 public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, EnclaveOptions options, TimeProvider time)
 {
-    private string? _brokerKeyPem;
+    private string? _releaseSignerPem;
 
     /// <summary>Runs the job and submits its signed result; throws <see cref="JobRefusalException"/> on any refusal.</summary>
     public async Task<string> RunAsync(EnclaveJobTicket ticket, CancellationToken cancellationToken)
@@ -64,7 +64,7 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
 
         // 2. Keys: the consent lock (wrapped data keys for this job) and the attestation lock (KEK release).
         var wrapped = await server.DatasetKeysAsync(ticket.JobId, cancellationToken);
-        _brokerKeyPem ??= await server.ReleaseSignerPemAsync(cancellationToken);
+        _releaseSignerPem ??= await server.ReleaseSignerPemAsync(cancellationToken);
 
         using var sandbox = new SqlSandbox(options.MemoryLimit);
         var digests = new List<DatasetDigest>();
@@ -146,9 +146,9 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
     {
         var nonce = Hashing.B64Url(RandomNumberGenerator.GetBytes(16));
         var releaseJws = await server.ReleaseKeyAsync(dataset.KeyName, dataset.KeyVersion, nonce, cancellationToken);
-        using var brokerKey = RSA.Create();
-        brokerKey.ImportFromPem(_brokerKeyPem);
-        var release = KeyReleaseResponse.Verify(releaseJws, brokerKey, nonce);
+        using var releaseSigner = RSA.Create();
+        releaseSigner.ImportFromPem(_releaseSignerPem);
+        var release = KeyReleaseResponse.Verify(releaseJws, releaseSigner, nonce);
         if (!release.IsSuccess)
         {
             throw new JobRefusalException(release.ErrorCode!, $"job refused: the key release response for '{dataset.Name}' does not verify ({release.Reason})");

@@ -82,8 +82,10 @@ public sealed class AttestationAuthority : IDisposable
 
     public bool IsSimulated => _roots.IsSimulated;
 
-    /// <summary>The JWKS served at <see cref="CertsUrl"/>.</summary>
-    public string JwksJson => Jose.WriteJson(w =>
+    private string? _jwksJson;
+
+    /// <summary>The JWKS served at <see cref="CertsUrl"/>; built once (the signing key never changes), since every token check reads it.</summary>
+    public string JwksJson => _jwksJson ??= Jose.WriteJson(w =>
     {
         w.WriteStartObject();
         w.WriteStartArray("keys");

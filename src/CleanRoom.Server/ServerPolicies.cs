@@ -1,3 +1,5 @@
+using CleanRoom.Core;
+
 namespace CleanRoom.Server;
 
 /// <summary>
@@ -7,20 +9,15 @@ namespace CleanRoom.Server;
 /// </summary>
 public sealed class ServerPolicies(ServerOptions options)
 {
-    public bool HasReleasePolicy(string name) => Models.PathSafe(name) && File.Exists(ReleasePath(name));
+    public bool HasReleasePolicy(string name) => PartyIdentity.IsValidName(name) && File.Exists(ReleasePath(name));
 
     public string ReadReleasePolicy(string name) =>
         HasReleasePolicy(name) ? File.ReadAllText(ReleasePath(name)) : throw ApiException.BadRequest("policy.not_found", $"release policy '{name}' is not installed");
 
     public string ReadAttestationPolicy(string name) =>
-        Models.PathSafe(name) && File.Exists(Path.Combine(options.PolicyDirectory, name + ".json"))
+        PartyIdentity.IsValidName(name) && File.Exists(Path.Combine(options.PolicyDirectory, name + ".json"))
             ? File.ReadAllText(Path.Combine(options.PolicyDirectory, name + ".json"))
             : throw new InvalidOperationException($"attestation policy '{name}' is not installed in {options.PolicyDirectory}");
 
     private string ReleasePath(string name) => Path.Combine(options.PolicyDirectory, "release", name + ".json");
-
-    private static class Models
-    {
-        public static bool PathSafe(string name) => Core.PartyIdentity.IsValidName(name);
-    }
 }

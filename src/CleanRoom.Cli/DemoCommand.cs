@@ -97,7 +97,8 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
         ApiClient Api(string name) => new(server, parties[name]);
 
         Step("5/9", "manager drafts the contract; every party signs its canonical hash");
-        var contract = DemoContract(parties);
+        var today = new DateTimeOffset(DateTimeOffset.UtcNow.Date, TimeSpan.Zero);
+        var contract = DemoData.Contract("retail-media-2026", parties, today, today.AddDays(90));
         var contractJson = JsonSerializer.SerializeToUtf8Bytes(contract, new JsonSerializerOptions(CanonicalJson.SerializerOptions) { WriteIndented = true });
         await File.WriteAllBytesAsync(Path.Combine(outDir, "contract.json"), contractJson, ct);
         using (var manager = Api("manager"))
@@ -204,46 +205,6 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
         }
 
         return resultOk && auditOk ? 0 : 1;
-    }
-
-    private static ContractDocument DemoContract(Dictionary<string, PartyKeys> parties)
-    {
-        ContractParty Party(string name, params string[] roles) => new(name, roles, parties[name].Identity.SigningKey, parties[name].Identity.EncryptionKey);
-        var now = DateTimeOffset.UtcNow;
-        return new ContractDocument
-        {
-            Id = "retail-media-2026",
-            Title = "Retailer x advertiser campaign measurement",
-            Parties =
-            [
-                Party("retailer", Roles.DataProvider),
-                Party("advertiser", Roles.DataProvider, Roles.Analyst, Roles.ResultRecipient),
-                Party("manager", Roles.ContractManager, Roles.Auditor),
-            ],
-            Datasets =
-            [
-                new DatasetDeclaration
-                {
-                    Name = "purchases",
-                    Owner = "retailer",
-                    Columns = [new("customer_id", "BIGINT"), new("category", "VARCHAR"), new("amount", "DECIMAL(18,2)"), new("purchase_date", "DATE")],
-                    PrivacyUnit = "customer_id",
-                    JoinColumns = ["customer_id"],
-                },
-                new DatasetDeclaration
-                {
-                    Name = "exposures",
-                    Owner = "advertiser",
-                    Columns = [new("customer_id", "BIGINT"), new("campaign", "VARCHAR"), new("exposure_date", "DATE")],
-                    PrivacyUnit = "customer_id",
-                    JoinColumns = ["customer_id"],
-                },
-            ],
-            ValidFrom = new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero),
-            ValidUntil = new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero).AddDays(90),
-            AttestationPolicy = "simulated",
-            MinimumK = 10,
-        };
     }
 
     private static void Step(string n, string text) => AnsiConsole.MarkupLine($"[bold]{n}[/] {Markup.Escape(text)}");

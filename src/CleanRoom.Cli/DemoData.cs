@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using CleanRoom.Core;
 
 namespace CleanRoom.Cli;
 
@@ -64,6 +65,46 @@ internal static class DemoData
         }
 
         progress?.Report(rows);
+    }
+
+    public static readonly DatasetDeclaration Purchases = new()
+    {
+        Name = "purchases",
+        Owner = "retailer",
+        Columns = [new("customer_id", "BIGINT"), new("category", "VARCHAR"), new("amount", "DECIMAL(18,2)"), new("purchase_date", "DATE")],
+        PrivacyUnit = "customer_id",
+        JoinColumns = ["customer_id"],
+    };
+
+    public static readonly DatasetDeclaration Exposures = new()
+    {
+        Name = "exposures",
+        Owner = "advertiser",
+        Columns = [new("customer_id", "BIGINT"), new("campaign", "VARCHAR"), new("exposure_date", "DATE")],
+        PrivacyUnit = "customer_id",
+        JoinColumns = ["customer_id"],
+    };
+
+    /// <summary>The retailer × advertiser contract of the demo (and of the end-to-end tests).</summary>
+    public static ContractDocument Contract(string id, IReadOnlyDictionary<string, PartyKeys> parties, DateTimeOffset validFrom, DateTimeOffset validUntil)
+    {
+        ContractParty Party(string name, params string[] roles) => new(name, roles, parties[name].Identity.SigningKey, parties[name].Identity.EncryptionKey);
+        return new ContractDocument
+        {
+            Id = id,
+            Title = "Retailer x advertiser campaign measurement",
+            Parties =
+            [
+                Party("retailer", Roles.DataProvider),
+                Party("advertiser", Roles.DataProvider, Roles.Analyst, Roles.ResultRecipient),
+                Party("manager", Roles.ContractManager, Roles.Auditor),
+            ],
+            Datasets = [Purchases, Exposures],
+            ValidFrom = validFrom,
+            ValidUntil = validUntil,
+            AttestationPolicy = "simulated",
+            MinimumK = 10,
+        };
     }
 
     public const string ConversionsSql = """

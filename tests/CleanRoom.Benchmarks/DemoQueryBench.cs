@@ -17,23 +17,9 @@ internal static class DemoQueryBench
 {
     private static readonly string Sql = CleanRoom.Cli.DemoData.ConversionsSql;
 
-    private static readonly DatasetDeclaration s_purchases = new()
-    {
-        Name = "purchases",
-        Owner = "retailer",
-        Columns = [new("customer_id", "BIGINT"), new("category", "VARCHAR"), new("amount", "DECIMAL(18,2)"), new("purchase_date", "DATE")],
-        PrivacyUnit = "customer_id",
-        JoinColumns = ["customer_id"],
-    };
+    private static readonly DatasetDeclaration s_purchases = CleanRoom.Cli.DemoData.Purchases;
 
-    private static readonly DatasetDeclaration s_exposures = new()
-    {
-        Name = "exposures",
-        Owner = "advertiser",
-        Columns = [new("customer_id", "BIGINT"), new("campaign", "VARCHAR"), new("exposure_date", "DATE")],
-        PrivacyUnit = "customer_id",
-        JoinColumns = ["customer_id"],
-    };
+    private static readonly DatasetDeclaration s_exposures = CleanRoom.Cli.DemoData.Exposures;
 
     public static async Task RunAsync(TextWriter output, long rows, string workDirectory, int repetitions = 3)
     {

@@ -334,7 +334,7 @@ public sealed class CleanRoomEndToEndTests(CleanRoomFixture f)
     {
         using var http = new HttpClient { BaseAddress = f.Server };
         var body = Encoding.UTF8.GetBytes("{\"id\": \"broken\", \"parties\": 42");
-        using var request = SignedRequest(f.Parties["manager"], HttpMethod.Post, "api/contracts", body);
+        using var request = RequestAuthenticationTests.Signed(f.Parties["manager"], HttpMethod.Post, "api/contracts", body);
         using var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<Problem>(CanonicalJson.SerializerOptions);
@@ -351,7 +351,7 @@ public sealed class CleanRoomEndToEndTests(CleanRoomFixture f)
     {
         using var http = new HttpClient { BaseAddress = f.Server };
         var path = $"api/contracts/{f.Contract.Id}";
-        using var first = SignedRequest(f.Parties["retailer"], HttpMethod.Get, path, []);
+        using var first = RequestAuthenticationTests.Signed(f.Parties["retailer"], HttpMethod.Get, path, []);
         using var replay = new HttpRequestMessage(HttpMethod.Get, path);
         foreach (var h in first.Headers)
         {
@@ -412,24 +412,5 @@ public sealed class CleanRoomEndToEndTests(CleanRoomFixture f)
         }
 
         return input + "." + Hashing.B64Url(rsa.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
-    }
-
-    private static HttpRequestMessage SignedRequest(PartyKeys party, HttpMethod method, string path, byte[] body)
-    {
-        var request = new HttpRequestMessage(method, path);
-        if (body.Length > 0)
-        {
-            request.Content = new ByteArrayContent(body);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        }
-
-        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var nonce = Hashing.B64Url(RandomNumberGenerator.GetBytes(18));
-        var sha = Hashing.Sha256Hex(body);
-        request.Headers.Add(RequestSignature.KeyIdHeader, party.Id);
-        request.Headers.Add(RequestSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add(RequestSignature.NonceHeader, nonce);
-        request.Headers.Add(RequestSignature.SignatureHeader, RequestSignature.Sign(party.SigningKey, method.Method, "/" + path, sha, timestamp, nonce));
-        return request;
     }
 }

@@ -117,29 +117,8 @@ public sealed class CleanRoomFixture : IAsyncLifetime
         return await api.GetAsync<AuditExport>($"api/contracts/{Contract.Id}/audit", default);
     }
 
-    public static ContractDocument TestContract(string id, Dictionary<string, PartyKeys> parties)
-    {
-        ContractParty Party(string name, params string[] roles) => new(name, roles, parties[name].Identity.SigningKey, parties[name].Identity.EncryptionKey);
-        return new ContractDocument
-        {
-            Id = id,
-            Title = "end-to-end test contract",
-            Parties =
-            [
-                Party("retailer", Roles.DataProvider),
-                Party("advertiser", Roles.DataProvider, Roles.Analyst, Roles.ResultRecipient),
-                Party("manager", Roles.ContractManager, Roles.Auditor),
-            ],
-            Datasets =
-            [
-                new DatasetDeclaration { Name = "purchases", Owner = "retailer", Columns = [new("customer_id", "BIGINT"), new("category", "VARCHAR"), new("amount", "DECIMAL(18,2)"), new("purchase_date", "DATE")], PrivacyUnit = "customer_id", JoinColumns = ["customer_id"] },
-                new DatasetDeclaration { Name = "exposures", Owner = "advertiser", Columns = [new("customer_id", "BIGINT"), new("campaign", "VARCHAR"), new("exposure_date", "DATE")], PrivacyUnit = "customer_id", JoinColumns = ["customer_id"] },
-            ],
-            ValidFrom = DateTimeOffset.UtcNow.AddDays(-1),
-            ValidUntil = DateTimeOffset.UtcNow.AddDays(30),
-            AttestationPolicy = "simulated",
-        };
-    }
+    public static ContractDocument TestContract(string id, Dictionary<string, PartyKeys> parties) =>
+        DemoData.Contract(id, parties, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
 
     public Task DisposeAsync()
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace CleanRoom.Core;
 
@@ -83,7 +84,14 @@ public sealed record DatasetDeclaration
     public required string PrivacyUnit { get; init; }
 
     public IReadOnlyList<string> JoinColumns { get; init; } = [];
+
+    /// <summary>The total (ε, δ) differential-privacy budget of this dataset over the contract's life; null means DP runs on it are refused.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PrivacyBudget? Budget { get; init; }
 }
+
+/// <summary>A total differential-privacy budget: every DP run reading the dataset charges its (ε, δ) once, never refunded.</summary>
+public sealed record PrivacyBudget(decimal Epsilon, decimal Delta);
 
 public sealed record DatasetColumn(string Name, string Type);
 

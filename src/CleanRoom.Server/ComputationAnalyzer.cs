@@ -15,14 +15,48 @@ public sealed class ComputationAnalyzer : IDisposable
     /// <summary>Checks the privacy specification against the contract; null when acceptable, else (code, reason).</summary>
     public static (string Code, string Reason)? CheckPrivacy(ContractDocument contract, ComputationDocument computation)
     {
-        if (computation.Privacy.Mode != "aggregate")
+        var privacy = computation.Privacy;
+        switch (privacy.Mode)
         {
-            return ("privacy.unsupported_mode", $"privacy mode '{computation.Privacy.Mode}' is not supported (use 'aggregate')");
+            case PrivacySpec.AggregateMode:
+                if (privacy.Dp is not null)
+                {
+                    return ("privacy.bad_spec", "an aggregate-mode computation cannot carry a DP specification");
+                }
+
+                if (privacy.MinDistinctUnits < contract.MinimumK)
+                {
+                    return ("privacy.k_too_small", $"k = {privacy.MinDistinctUnits} is below the contract's minimum of {contract.MinimumK}");
+                }
+
+                return null;
+            case PrivacySpec.DpMode:
+                return CheckDp(privacy.Dp);
+            default:
+                return ("privacy.unsupported_mode", $"privacy mode '{privacy.Mode}' is not supported (use 'aggregate' or 'dp')");
+        }
+    }
+
+    private static (string Code, string Reason)? CheckDp(DpSpec? dp)
+    {
+        if (dp is null)
+        {
+            return ("privacy.bad_spec", "a dp-mode computation needs a DP specification");
         }
 
-        if (computation.Privacy.MinDistinctUnits < contract.MinimumK)
+        if (dp.Epsilon <= 0 || dp.Delta < 0 || dp.Delta >= 1)
         {
-            return ("privacy.k_too_small", $"k = {computation.Privacy.MinDistinctUnits} is below the contract's minimum of {contract.MinimumK}");
+            return ("privacy.bad_spec", "the DP specification needs ε > 0 and 0 ≤ δ < 1");
+        }
+
+        if (dp.PublicGroups is null && dp.Delta == 0)
+        {
+            return ("privacy.bad_spec", "private partition selection needs δ > 0 (or declare public groups)");
+        }
+
+        if (dp.MaxGroupsContributed < 1)
+        {
+            return ("privacy.bad_spec", "max_groups_contributed must be at least 1");
         }
 
         return null;

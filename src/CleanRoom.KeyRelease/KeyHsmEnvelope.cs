@@ -49,9 +49,7 @@ public static class KeyHsmEnvelope
         try
         {
             var wrappedEphemeral = wrappingPublicKey.Encrypt(ephemeral, KeyWrapAlgorithmNames.OaepPadding(enc));
-            using var aes = Aes.Create();
-            aes.Key = ephemeral;
-            var wrappedTarget = aes.EncryptKeyWrapPadded(targetKey);
+            var wrappedTarget = AesKeyWrapPadded.Wrap(ephemeral, targetKey);
 
             var ciphertext = new byte[wrappedEphemeral.Length + wrappedTarget.Length];
             wrappedEphemeral.CopyTo(ciphertext, 0);
@@ -136,9 +134,8 @@ public static class KeyHsmEnvelope
                 return UnwrapFailed();
             }
 
-            using var aes = Aes.Create();
-            aes.Key = ephemeral;
-            return KeyUnwrapResult.Success(aes.DecryptKeyWrapPadded(ciphertext.AsSpan(modulusBytes)), kid, enc);
+            var target = AesKeyWrapPadded.TryUnwrap(ephemeral, ciphertext.AsSpan(modulusBytes));
+            return target is null ? UnwrapFailed() : KeyUnwrapResult.Success(target, kid, enc);
         }
         catch (CryptographicException)
         {

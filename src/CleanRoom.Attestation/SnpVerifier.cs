@@ -9,11 +9,15 @@ using O = CleanRoom.Attestation.Internal.SnpReportOffsets;
 
 namespace CleanRoom.Attestation;
 
-/// <summary>Verifies SEV-SNP reports against a pinned set of AMD (or simulated AMD) roots.</summary>
+/// <summary>Verifies SEV-SNP reports against a pinned set of AMD (or simulated AMD) roots. Thread-safe.</summary>
 public sealed class SnpVerifier
 {
+    // Bounds the memory a stream of distinct chains can take; the cache is only a speed-up.
+    private const int MaxCachedChains = 256;
+
     private readonly SnpTrustedRoots _roots;
     private readonly TimeProvider _time;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, VerifiedChain> _chains = new(StringComparer.Ordinal);
 
     public SnpVerifier(SnpTrustedRoots roots, TimeProvider? timeProvider = null)
     {
@@ -63,6 +67,23 @@ public sealed class SnpVerifier
             return SnpVerificationResult.Failure(SnpErrorCodes.RootNotTrusted, "the ARK is not one of the pinned roots");
         }
 
+        // A chain that verified before (same DER bytes, same pinned roots) is not re-verified: only its validity window is
+        // checked again. The report signature and every report-to-VCEK binding are checked on every call.
+        string chainId = ChainId(arkDer, askDer, vcekDer);
+        if (_chains.TryGetValue(chainId, out VerifiedChain? cached))
+        {
+            DateTimeOffset now = _time.GetUtcNow();
+            if (now < cached.NotBefore || now > cached.NotAfter)
+            {
+                _chains.TryRemove(chainId, out _);
+            }
+            else
+            {
+                using ECDsa cachedKey = ECDsa.Create(cached.VcekKey);
+                return VerifyReport(report, parsed.Report, cachedKey, cached.Extensions, null, out _);
+            }
+        }
+
         using AmdCertificate? ark = AmdCertificate.TryParse(arkDer, out string? arkError);
         using AmdCertificate? ask = AmdCertificate.TryParse(askDer, out string? askError);
         using AmdCertificate? vcek = AmdCertificate.TryParse(vcekDer, out string? vcekError);
@@ -84,23 +105,47 @@ public sealed class SnpVerifier
             return SnpVerificationResult.Failure(SnpErrorCodes.VcekKeyInvalid, "the VCEK key is not ECDSA P-384");
         }
 
+        VcekExtensions? extensions = VcekExtensions.TryRead(vcek.Certificate, out string? extensionError);
+        SnpVerificationResult result = VerifyReport(report, parsed.Report, vcekKey, extensions, extensionError, out bool chainUsable);
+        if (chainUsable && extensions is not null)
+        {
+            if (_chains.Count >= MaxCachedChains)
+            {
+                _chains.Clear();
+            }
+
+            DateTimeOffset notBefore = new[] { ark, ask, vcek }.Max(c => new DateTimeOffset(c.Certificate.NotBefore.ToUniversalTime()));
+            DateTimeOffset notAfter = new[] { ark, ask, vcek }.Min(c => new DateTimeOffset(c.Certificate.NotAfter.ToUniversalTime()));
+            _chains[chainId] = new VerifiedChain(vcekKey.ExportParameters(false), extensions, notBefore, notAfter);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Checks the report against an already verified VCEK: signature, product line, TCB and chip ID. <paramref name="chainUsable"/>
+    /// says whether the chain itself proved sound (the signature verified and the extensions were readable), so it may be cached.
+    /// </summary>
+    private SnpVerificationResult VerifyReport(ReadOnlySpan<byte> report, SnpReport parsedReport, ECDsa vcekKey, VcekExtensions? extensions, string? extensionError, out bool chainUsable)
+    {
+        chainUsable = false;
         if (!VerifyReportSignature(report, vcekKey))
         {
             // Same stable code either way; the reason says when the VCEK is evidently another chip's.
             return SnpVerificationResult.Failure(
                 SnpErrorCodes.ReportSignatureInvalid,
-                IsOtherChipsVcek(parsed.Report, vcek.Certificate)
+                IsOtherChipsVcek(parsedReport, extensions)
                     ? "the report signature does not verify under the VCEK, whose hardware ID differs from the report's CHIP_ID (a VCEK of another chip?)"
                     : "the report signature does not verify under the VCEK");
         }
 
-        VcekExtensions? extensions = VcekExtensions.TryRead(vcek.Certificate, out string? extensionError);
         if (extensions is null)
         {
             return SnpVerificationResult.Failure(SnpErrorCodes.VcekExtensionInvalid, extensionError ?? "VCEK extensions are invalid");
         }
 
-        SnpParseResult resolved = parsed.Report.WithProductLine(SnpReport.ProductLineFromName(extensions.ProductName));
+        chainUsable = true;
+        SnpParseResult resolved = parsedReport.WithProductLine(SnpReport.ProductLineFromName(extensions.ProductName));
         if (!resolved.IsValid)
         {
             string reason = resolved.ErrorCode == SnpErrorCodes.UnknownProduct
@@ -124,6 +169,25 @@ public sealed class SnpVerifier
 
         return SnpVerificationResult.Success(verified, extensions.ProductName, _roots.IsSimulated);
     }
+
+    private static string ChainId(ReadOnlySpan<byte> arkDer, ReadOnlySpan<byte> askDer, ReadOnlySpan<byte> vcekDer)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        AppendWithLength(hash, arkDer);
+        AppendWithLength(hash, askDer);
+        AppendWithLength(hash, vcekDer);
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
+    private static void AppendWithLength(IncrementalHash hash, ReadOnlySpan<byte> der)
+    {
+        Span<byte> length = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(length, der.Length);
+        hash.AppendData(length);
+        hash.AppendData(der);
+    }
+
+    private sealed record VerifiedChain(ECParameters VcekKey, VcekExtensions Extensions, DateTimeOffset NotBefore, DateTimeOffset NotAfter);
 
     private SnpVerificationResult? VerifyChain(AmdCertificate ark, AmdCertificate ask, AmdCertificate vcek)
     {
@@ -181,9 +245,8 @@ public sealed class SnpVerifier
         return vcekKey.VerifyData(report[..O.SignedLength], p1363, HashAlgorithmName.SHA384, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 
-    private static bool IsOtherChipsVcek(SnpReport report, X509Certificate2 vcek)
+    private static bool IsOtherChipsVcek(SnpReport report, VcekExtensions? extensions)
     {
-        VcekExtensions? extensions = VcekExtensions.TryRead(vcek, out _);
         if (extensions is null || report.MaskChipKey)
         {
             return false;

@@ -74,11 +74,12 @@ public sealed class KeyBroker : IDisposable
     public BrokerRelease Release(string name, string version, JsonElement claims, string? nonce, KeyWrapAlgorithm enc)
     {
         byte[] pkcs8;
+        string publicPem;
         string policyJson;
         bool exportable;
         bool immutable;
         using (var c = _db.Open())
-        using (var cmd = Database.Command(c, "SELECT private_pkcs8, release_policy, exportable, immutable FROM broker_keys WHERE name = $n AND version = $v;", null, ("$n", name), ("$v", version)))
+        using (var cmd = Database.Command(c, "SELECT private_pkcs8, release_policy, exportable, immutable, public_pem FROM broker_keys WHERE name = $n AND version = $v;", null, ("$n", name), ("$v", version)))
         using (var r = cmd.ExecuteReader())
         {
             if (!r.Read())
@@ -90,6 +91,7 @@ public sealed class KeyBroker : IDisposable
             policyJson = r.GetString(1);
             exportable = r.GetInt64(2) == 1;
             immutable = r.GetInt64(3) == 1;
+            publicPem = r.GetString(4);
         }
 
         try
@@ -117,8 +119,10 @@ public sealed class KeyBroker : IDisposable
                 return BrokerRelease.Fail(wrapping.ErrorCode!, $"key release refused for '{name}': {wrapping.Reason}");
             }
 
+            // The public half comes from the stored public key: importing the private key only to read its modulus costs as
+            // much as an RSA signature.
             using var rsa = RSA.Create();
-            rsa.ImportPkcs8PrivateKey(pkcs8, out _);
+            rsa.ImportFromPem(publicPem);
             var p = rsa.ExportParameters(false);
             var kid = $"/keys/{name}/{version}";
             var keyHsm = KeyHsmEnvelope.Create(pkcs8, wrapping.Key!, wrapping.Kid ?? "enclave", enc);

@@ -1,6 +1,7 @@
 // A local attestation authority in the shape of Microsoft Azure Attestation (MAA) for SEV-SNP
 // (Azure docs "Examples of an attestation token", api-version 2022-08-01): verifies SNP evidence,
-// applies an attestation policy, and issues an RS256 JWT (RFC 7519/7515) signed with RSA-3072;
+// applies an attestation policy, and issues an RS256 JWT (RFC 7519/7515) signed with RSA-2048 (the size of MAA's own token signing
+// keys; see SECURITY.md "Key sizes");
 // kid = RFC 7638 thumbprint, jku = {issuer}/certs.
 using System.Security.Cryptography;
 using System.Text;
@@ -23,6 +24,12 @@ public sealed class AttestationAuthority : IDisposable
 
     private readonly AttestationPolicy _policy;
     private readonly SnpTrustedRoots _roots;
+    /// <summary>
+    /// Tokens are short-lived authentication, not long-term secrecy: RSA-2048 (112-bit security) as MAA uses, half the cost of
+    /// RSA-3072 per signature. A key loaded from disk may be larger.
+    /// </summary>
+    public const int SigningKeySizeBits = 2048;
+
     private readonly SnpVerifier _verifier;
     private readonly TimeProvider _time;
     private readonly RSA _key;
@@ -30,7 +37,7 @@ public sealed class AttestationAuthority : IDisposable
     private readonly Lock _signLock = new();
 
     public AttestationAuthority(AttestationPolicy policy, SnpTrustedRoots trustedRoots, string issuer, TimeProvider? timeProvider = null)
-        : this(policy, trustedRoots, issuer, timeProvider, RSA.Create(3072))
+        : this(policy, trustedRoots, issuer, timeProvider, RSA.Create(SigningKeySizeBits))
     {
     }
 
@@ -51,9 +58,9 @@ public sealed class AttestationAuthority : IDisposable
                 throw new ArgumentException($"policy '{policy.Name}' root of trust {policy.RootOfTrust} does not match the {(trustedRoots.IsSimulated ? "simulated" : "production")} trusted roots", nameof(trustedRoots));
             }
 
-            if (key.KeySize < 3072)
+            if (key.KeySize < SigningKeySizeBits)
             {
-                throw new ArgumentException("the signing key must be RSA-3072 or larger", nameof(key));
+                throw new ArgumentException($"the signing key must be RSA-{SigningKeySizeBits} or larger", nameof(key));
             }
         }
         catch

@@ -15,6 +15,12 @@ namespace CleanRoom.Server;
 /// </summary>
 public sealed class KeyBroker : IDisposable
 {
+    /// <summary>
+    /// Release responses are consumed at once (they are authentication, not secrecy): RSA-2048 as Key Vault's own signing
+    /// uses. The keys that keep data secret — the KEKs and the enclave's wrapping key — stay RSA-3072.
+    /// </summary>
+    public const int SigningKeySizeBits = 2048;
+
     private readonly Database _db;
     private readonly ServerPolicies _policies;
     private readonly TimeProvider _time;
@@ -30,10 +36,14 @@ public sealed class KeyBroker : IDisposable
         {
             SecureFile.EnsurePrivate(path);
             SigningKey.ImportFromPem(File.ReadAllText(path));
+            if (SigningKey.KeySize < SigningKeySizeBits)
+            {
+                throw new InvalidOperationException($"{path} holds an RSA key shorter than {SigningKeySizeBits} bits; refusing to sign release responses with it");
+            }
         }
         else
         {
-            SigningKey.KeySize = 3072;
+            SigningKey.KeySize = SigningKeySizeBits;
             SecureFile.WriteAllBytes(path, System.Text.Encoding.ASCII.GetBytes(SigningKey.ExportPkcs8PrivateKeyPem()));
         }
 

@@ -85,7 +85,7 @@ public sealed class AttestationAuthorityTests : IClassFixture<AuthorityFixture>
         using JsonDocument jwks = JsonDocument.Parse(_f.Authority.JwksJson);
         JsonElement jwk = Assert.Single(jwks.RootElement.GetProperty("keys").EnumerateArray().ToArray());
         Assert.Equal(_f.Authority.KeyId, jwk.GetProperty("kid").GetString());
-        Assert.Equal(384, System.Buffers.Text.Base64Url.DecodeFromChars(jwk.GetProperty("n").GetString()).Length);
+        Assert.Equal(AttestationAuthority.SigningKeySizeBits / 8, System.Buffers.Text.Base64Url.DecodeFromChars(jwk.GetProperty("n").GetString()).Length);
         using JsonDocument metadata = JsonDocument.Parse(_f.Authority.OpenIdMetadataJson);
         Assert.Equal(_f.Authority.CertsUrl, metadata.RootElement.GetProperty("jwks_uri").GetString());
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using CleanRoom.Core;
 using CleanRoom.Core.Api;
 using Spectre.Console;
@@ -23,20 +24,17 @@ internal static class BudgetCommand
                 return 0;
             }
 
+            // Narrow enough for an 80-column terminal; every amount is exact (ε, δ), "-" where there is no budget.
             var table = new Table().Title($"privacy budget of contract '{Markup.Escape(report.ContractId)}'")
-                .AddColumns("dataset", "owner", "total ε", "total δ", "spent ε", "spent δ", "remaining ε", "remaining δ", "charges");
+                .AddColumns("dataset", "total (ε, δ)", "spent (ε, δ)", "remaining (ε, δ)", "charges");
             foreach (var d in report.Datasets)
             {
                 table.AddRow(
                     Markup.Escape(d.Dataset),
-                    Markup.Escape(d.Owner),
-                    Amount(d.Total?.Epsilon),
-                    Amount(d.Total?.Delta),
-                    Amount(d.Spent.Epsilon),
-                    Amount(d.Spent.Delta),
-                    Amount(d.Remaining?.Epsilon),
-                    Amount(d.Remaining?.Delta),
-                    d.ChargeCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    Pair(d.Total),
+                    Pair(d.Spent),
+                    Pair(d.Remaining),
+                    d.ChargeCount.ToString(CultureInfo.InvariantCulture));
             }
 
             AnsiConsole.Write(table);
@@ -47,16 +45,14 @@ internal static class BudgetCommand
 
             if (pr.GetValue(charges))
             {
-                var list = new Table().Title("charges (never refunded)").AddColumns("dataset", "job", "computation", "ε", "δ", "charged at");
+                // One line per charge rather than a table, so that ids are never wrapped.
                 foreach (var d in report.Datasets)
                 {
                     foreach (var c in d.Charges)
                     {
-                        list.AddRow(Markup.Escape(d.Dataset), Markup.Escape(c.JobId), Markup.Escape(c.ComputationId), Amount(c.Epsilon), Amount(c.Delta), c.ChargedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture));
+                        Console.WriteLine($"charge: {d.Dataset} ε = {PrivacyBudget.Format(c.Epsilon)}, δ = {PrivacyBudget.Format(c.Delta)} by job {c.JobId} (computation {c.ComputationId}) at {c.ChargedAt.ToString("u", CultureInfo.InvariantCulture)}; never refunded");
                     }
                 }
-
-                AnsiConsole.Write(list);
             }
 
             return 0;
@@ -64,5 +60,5 @@ internal static class BudgetCommand
         return new Command("budget", "inspect the differential-privacy budget ledger") { show };
     }
 
-    private static string Amount(decimal? amount) => amount is { } a ? PrivacyBudget.Format(a) : "-";
+    private static string Pair(PrivacyBudget? amount) => amount is { } a ? $"{PrivacyBudget.Format(a.Epsilon)}, {PrivacyBudget.Format(a.Delta)}" : "-";
 }

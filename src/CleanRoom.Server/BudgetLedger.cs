@@ -71,6 +71,20 @@ public static class BudgetLedger
         }
     }
 
+    /// <summary>The first dataset in <paramref name="tablesRead"/> that job <paramref name="jobId"/> holds no charge for; null when every one is paid.</summary>
+    public static string? Unpaid(SqliteConnection c, SqliteTransaction? tx, string contractId, string jobId, IEnumerable<string> tablesRead)
+    {
+        foreach (var dataset in tablesRead.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            if (Database.Scalar(c, "SELECT 1 FROM budget_charges WHERE contract_id = $c AND dataset = $d AND job_id = $j;", tx, ("$c", contractId), ("$d", dataset), ("$j", jobId)) is null)
+            {
+                return dataset;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>What the contract's datasets have spent and have left, with every charge.</summary>
     public static BudgetReport Report(SqliteConnection c, SqliteTransaction? tx, ContractDocument contract)
     {

@@ -83,11 +83,11 @@ public static class JobEndpoints
             // concurrent runs cannot overspend, and a refused run leaves no job and no charge (only its audit entry).
             // The datasets charged are the ones the server's own analysis found the SQL reads.
             BudgetChargeResult? budget = null;
-            if (view.Computation.Privacy.Mode == PrivacySpec.DpMode)
+            if (view.Computation.Privacy.Mode != PrivacySpec.AggregateMode)
             {
                 budget = view.Computation.Privacy.Dp is { } dp
                     ? BudgetLedger.Plan(c, tx, contract.Document, view.Tables, new PrivacyCost(dp.Epsilon, dp.Delta))
-                    : BudgetChargeResult.Refuse("privacy.bad_spec", $"run refused: computation '{id}' is in dp mode without a DP specification");
+                    : BudgetChargeResult.Refuse("privacy.bad_spec", $"run refused: computation '{id}' is in {view.Computation.Privacy.Mode} mode without a DP specification");
                 if (budget.IsRefused)
                 {
                     audit.Append(c, tx, party.Name, "job.queued", target, "refused", budget.Code, budget.Reason);

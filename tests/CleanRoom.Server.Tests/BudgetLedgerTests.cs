@@ -168,6 +168,22 @@ public sealed class BudgetLedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_job_is_unpaid_for_every_dataset_it_holds_no_charge_for()
+    {
+        var contract = Contract(("exposures", new PrivacyBudget(1m, 0m)), ("purchases", new PrivacyBudget(1m, 0m)));
+        await RunAsync(contract, Cost(0.25m), "purchases");
+        await _db.WriteAsync((c, tx) =>
+        {
+            Database.Exec(c, "INSERT INTO jobs (id, contract_id, computation_id, parameters, requested_by, state, created_at, updated_at) VALUES ('unpaid', 'c1', 'q', '{}', 'a', 'queued', 't', 't');", tx);
+            return 0;
+        });
+        using var conn = _db.Open();
+        Assert.Null(BudgetLedger.Unpaid(conn, null, "c1", "j1", ["purchases"]));
+        Assert.Equal("exposures", BudgetLedger.Unpaid(conn, null, "c1", "j1", ["purchases", "exposures"]));
+        Assert.Equal("purchases", BudgetLedger.Unpaid(conn, null, "c1", "unpaid", ["purchases"]));
+    }
+
+    [Fact]
     public async Task Charges_survive_reopening_the_database()
     {
         var contract = Contract(("purchases", new PrivacyBudget(1m, 0m)));

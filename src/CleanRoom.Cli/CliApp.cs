@@ -35,7 +35,7 @@ internal static class CliApp
         {
             s_server, s_keys, s_json,
             KeysCommand(), ContractCommand(), DatasetCommand(), ComputationCommand(), RunCommand(), JobCommand(),
-            ResultCommand(), AuditCommand(), ConsentCommand.Create(s_as), AttestationCommand.Create(), DemoCommand.Create(),
+            ResultCommand(), AuditCommand(), ConsentCommand.Create(s_as), BudgetCommand.Create(s_as), AttestationCommand.Create(), DemoCommand.Create(),
         };
         return await root.Parse(args).InvokeAsync();
     }
@@ -550,6 +550,8 @@ internal static class CliApp
 
         return result.IsValid;
     }
+
+    internal static bool WantsJson(ParseResult pr) => pr.GetValue(s_json);
 
     internal static void Output<T>(ParseResult pr, T value, string text)
     {

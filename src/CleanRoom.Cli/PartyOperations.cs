@@ -87,6 +87,9 @@ internal static class PartyOperations
         return (view, ack);
     }
 
+    public static Task<BudgetReport> GetBudgetAsync(ApiClient api, string contractId, CancellationToken ct) =>
+        api.GetAsync<BudgetReport>($"api/contracts/{contractId}/budget", ct);
+
     public static Task<JobView> RunAsync(ApiClient api, string computationId, IReadOnlyDictionary<string, string> parameters, CancellationToken ct) =>
         api.PostAsync<JobView>($"api/computations/{computationId}/jobs", new RunRequest(parameters), ct);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -91,7 +92,11 @@ public sealed record DatasetDeclaration
 }
 
 /// <summary>A total differential-privacy budget: every DP run reading the dataset charges its (ε, δ) once, never refunded.</summary>
-public sealed record PrivacyBudget(decimal Epsilon, decimal Delta);
+public sealed record PrivacyBudget(decimal Epsilon, decimal Delta)
+{
+    /// <summary>An amount as exact invariant text without trailing zeros (0.250 → 0.25); decimal has at most 28 fraction digits.</summary>
+    public static string Format(decimal amount) => amount.ToString("0.############################", CultureInfo.InvariantCulture);
+}
 
 public sealed record DatasetColumn(string Name, string Type);
 

@@ -153,10 +153,22 @@ internal static class ContractValidator
                     return $"dataset '{d.Name}' join column '{Trim(j)}' is not one of its columns";
                 }
             }
+
+            if (d.Budget is { } budget && BudgetError(budget) is { } budgetError)
+            {
+                return $"dataset '{d.Name}' budget {budgetError}";
+            }
         }
 
         return null;
     }
+
+    // decimal has no NaN or infinity, and JSON numbers beyond its range fail to parse, so every budget that gets
+    // here is finite and exact; what is left to check is the range.
+    private static string? BudgetError(PrivacyBudget budget) =>
+        budget.Epsilon <= 0 ? "needs ε > 0"
+        : budget.Delta is < 0 or >= 1 ? "needs 0 ≤ δ < 1"
+        : null;
 
     private static string Trim(string? s) => s is null ? "(null)" : s.Length > 40 ? s[..40] + "…" : s;
 }

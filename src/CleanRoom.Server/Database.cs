@@ -12,7 +12,7 @@ namespace CleanRoom.Server;
 /// </summary>
 public sealed class Database : IDisposable
 {
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
 
     // Bounds the latency one batch adds to the writes behind it.
     private const int MaxBatch = 1024;
@@ -281,6 +281,34 @@ public sealed class Database : IDisposable
                   contract_id TEXT NOT NULL REFERENCES contracts(id), scope TEXT NOT NULL, target TEXT NOT NULL,
                   party TEXT NOT NULL, revoked_at TEXT NOT NULL, PRIMARY KEY (contract_id, scope, target, party));
                 INSERT INTO schema_version (version) VALUES (2);
+                """, tx);
+            tx.Commit();
+        }
+
+        if (current < 3)
+        {
+            // Version 3: the differential-privacy budget ledger (see BudgetLedger). Amounts are exact decimals as
+            // text. Charges are never refunded, so the schema refuses to delete or change one, and a running
+            // total may only grow in its number of charges.
+            using var tx = c.BeginTransaction();
+            Exec(c, """
+                CREATE TABLE budget_charges (
+                  contract_id TEXT NOT NULL REFERENCES contracts(id), dataset TEXT NOT NULL, job_id TEXT NOT NULL REFERENCES jobs(id),
+                  epsilon TEXT NOT NULL, delta TEXT NOT NULL, charged_at TEXT NOT NULL,
+                  PRIMARY KEY (contract_id, dataset, job_id));
+                CREATE TABLE budget_totals (
+                  contract_id TEXT NOT NULL REFERENCES contracts(id), dataset TEXT NOT NULL,
+                  epsilon_spent TEXT NOT NULL, delta_spent TEXT NOT NULL, charges INTEGER NOT NULL,
+                  PRIMARY KEY (contract_id, dataset));
+                CREATE TRIGGER budget_charges_no_delete BEFORE DELETE ON budget_charges
+                  BEGIN SELECT RAISE(ABORT, 'budget charges are never refunded'); END;
+                CREATE TRIGGER budget_charges_no_update BEFORE UPDATE ON budget_charges
+                  BEGIN SELECT RAISE(ABORT, 'budget charges are never changed'); END;
+                CREATE TRIGGER budget_totals_no_delete BEFORE DELETE ON budget_totals
+                  BEGIN SELECT RAISE(ABORT, 'budget totals are never refunded'); END;
+                CREATE TRIGGER budget_totals_only_grow BEFORE UPDATE ON budget_totals WHEN new.charges <= old.charges
+                  BEGIN SELECT RAISE(ABORT, 'budget totals only grow'); END;
+                INSERT INTO schema_version (version) VALUES (3);
                 """, tx);
             tx.Commit();
         }

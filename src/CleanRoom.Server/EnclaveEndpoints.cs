@@ -94,6 +94,11 @@ public static class EnclaveEndpoints
             {
                 (code, reason) = ("consent.revoked", "key release refused: " + revoked);
             }
+            else if (computation.Document.Privacy.Mode != PrivacySpec.AggregateMode && BudgetLedger.Unpaid(c, tx, contract.Document.Id, id, computation.Tables) is { } unpaid)
+            {
+                // Every dp job is created with its charges, so this never fires unless that invariant broke: fail closed.
+                (code, reason) = ("budget.not_charged", $"key release refused: job '{id}' has no privacy budget charge for dataset '{unpaid}'");
+            }
 
             if (code is not null)
             {

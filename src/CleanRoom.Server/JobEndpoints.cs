@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CleanRoom.Core;
 using CleanRoom.Core.Api;
+using CleanRoom.Privacy;
 
 namespace CleanRoom.Server;
 
@@ -63,7 +64,7 @@ public static class JobEndpoints
         }
 
         var jobId = "job-" + Guid.NewGuid().ToString("N")[..16];
-        await db.WriteAsync((c, tx) =>
+        var refusal = await db.WriteAsync<ApiException?>((c, tx) =>
         {
             var datasets = Store.Datasets(c, tx, contract.Document.Id).Where(d => view.Tables.Contains(d.Name)).ToList();
             var unpublished = datasets.Where(d => d.State != "published").Select(d => d.Name).ToList();
@@ -78,12 +79,43 @@ public static class JobEndpoints
                 throw ApiException.Conflict("consent.revoked", "run refused: " + revokedNow);
             }
 
+            // A dp run pays before it exists: its charges and its job commit together on the single writer, so
+            // concurrent runs cannot overspend, and a refused run leaves no job and no charge (only its audit entry).
+            // The datasets charged are the ones the server's own analysis found the SQL reads.
+            BudgetChargeResult? budget = null;
+            if (view.Computation.Privacy.Mode != PrivacySpec.AggregateMode)
+            {
+                budget = view.Computation.Privacy.Dp is { } dp
+                    ? BudgetLedger.Plan(c, tx, contract.Document, view.Tables, new PrivacyCost(dp.Epsilon, dp.Delta))
+                    : BudgetChargeResult.Refuse("privacy.bad_spec", $"run refused: computation '{id}' is in {view.Computation.Privacy.Mode} mode without a DP specification");
+                if (budget.IsRefused)
+                {
+                    audit.Append(c, tx, party.Name, "job.queued", target, "refused", budget.Code, budget.Reason);
+                    return new ApiException(409, budget.Code, budget.Reason);
+                }
+            }
+
             var now = Store.Now(time);
             Database.Exec(c, "INSERT INTO jobs (id, contract_id, computation_id, parameters, requested_by, state, created_at, updated_at) VALUES ($id, $c, $comp, $p, $by, 'queued', $t, $t);", tx,
                 ("$id", jobId), ("$c", contract.Document.Id), ("$comp", id), ("$p", Store.Json(request.Parameters ?? new Dictionary<string, string>())), ("$by", party.Name), ("$t", now));
             audit.Append(c, tx, party.Name, "job.queued", "job/" + jobId);
-            return 0;
+            if (budget is not null)
+            {
+                BudgetLedger.Record(c, tx, contract.Document.Id, jobId, budget, now);
+                foreach (var charge in budget.Charges)
+                {
+                    audit.Append(c, tx, "server", "budget.charged", $"budget/{contract.Document.Id}/{charge.Dataset}", "ok", null,
+                        $"job '{jobId}' charged ε = {PrivacyBudget.Format(charge.Cost.Epsilon)}, δ = {PrivacyBudget.Format(charge.Cost.Delta)}; remaining ε = {PrivacyBudget.Format(charge.Remaining.Epsilon)}, δ = {PrivacyBudget.Format(charge.Remaining.Delta)}");
+                }
+            }
+
+            return null;
         });
+        if (refusal is not null)
+        {
+            throw refusal;
+        }
+
         using var conn = db.Open();
         return Results.Created($"/api/jobs/{jobId}", Store.FindJob(conn, null, jobId)!.ToView());
     }

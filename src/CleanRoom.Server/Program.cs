@@ -96,6 +96,7 @@ JobEndpoints.Map(app);
 EnclaveEndpoints.Map(app);
 AttestationEndpoints.Map(app);
 ConsentEndpoints.Map(app);
+BudgetEndpoints.Map(app);
 app.MapOpenApi();
 
 await app.StartAsync();

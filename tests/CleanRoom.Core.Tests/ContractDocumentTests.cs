@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using CleanRoom.Core;
@@ -74,6 +75,53 @@ public sealed class ContractDocumentTests : IDisposable
     {
         Assert.NotEqual(_parties.Contract.Hash(), (_parties.Contract with { MinimumK = 11 }).Hash());
         Assert.NotEqual(_parties.Contract.Hash(), (_parties.Contract with { Title = "test " }).Hash());
+    }
+
+    [Theory]
+    [InlineData("0", "0", "needs ε > 0")]
+    [InlineData("-1", "0", "needs ε > 0")]
+    [InlineData("1", "-0.000001", "needs 0 ≤ δ < 1")]
+    [InlineData("1", "1", "needs 0 ≤ δ < 1")]
+    [InlineData("1", "1.5", "needs 0 ≤ δ < 1")]
+    public void A_budget_outside_its_range_is_refused(string epsilon, string delta, string expected)
+    {
+        var budget = new PrivacyBudget(decimal.Parse(epsilon, CultureInfo.InvariantCulture), decimal.Parse(delta, CultureInfo.InvariantCulture));
+        var bad = _parties.Contract with { Datasets = [_parties.Contract.Datasets[0] with { Budget = budget }] };
+        var error = ContractDocument.Parse(Json(bad)).Error;
+        Assert.Equal($"dataset '{bad.Datasets[0].Name}' budget {expected}", error);
+    }
+
+    [Theory]
+    [InlineData("1.0", "0")]
+    [InlineData("0.000001", "0.999999")]
+    [InlineData("12.5", "0.00001")]
+    public void A_budget_in_range_is_accepted_and_read_back_exactly(string epsilon, string delta)
+    {
+        var budget = new PrivacyBudget(decimal.Parse(epsilon, CultureInfo.InvariantCulture), decimal.Parse(delta, CultureInfo.InvariantCulture));
+        var contract = _parties.Contract with { Datasets = [_parties.Contract.Datasets[0] with { Budget = budget }] };
+        var parsed = ContractDocument.Parse(Json(contract));
+        Assert.True(parsed.IsValid, parsed.Error);
+        Assert.Equal(budget, parsed.Contract!.Datasets[0].Budget);
+        Assert.Equal(contract.Hash(), parsed.Contract.Hash());
+    }
+
+    [Fact]
+    public void A_budget_beyond_the_decimal_range_is_refused_as_malformed()
+    {
+        var json = Encoding.UTF8.GetString(Json(_parties.Contract with { Datasets = [_parties.Contract.Datasets[0] with { Budget = new PrivacyBudget(1m, 0m) }] }));
+        var huge = json.Replace("\"epsilon\":1", "\"epsilon\":1e400", StringComparison.Ordinal);
+        Assert.NotEqual(json, huge);
+        var parsed = ContractDocument.Parse(Encoding.UTF8.GetBytes(huge));
+        Assert.False(parsed.IsValid);
+        Assert.StartsWith("contract is not valid JSON", parsed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_contract_without_budgets_keeps_its_hash_and_its_datasets_have_none()
+    {
+        var parsed = ContractDocument.Parse(Json(_parties.Contract));
+        Assert.All(parsed.Contract!.Datasets, d => Assert.Null(d.Budget));
+        Assert.DoesNotContain("budget", Encoding.UTF8.GetString(Json(_parties.Contract)), StringComparison.Ordinal);
     }
 
     public void Dispose() => _parties.Dispose();

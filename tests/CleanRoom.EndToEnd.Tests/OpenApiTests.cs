@@ -12,10 +12,23 @@ public sealed class OpenApiTests(CleanRoomFixture f)
         using var doc = JsonDocument.Parse(await http.GetStringAsync("openapi/v1.json"));
         Assert.StartsWith("3.", doc.RootElement.GetProperty("openapi").GetString(), StringComparison.Ordinal);
         var paths = doc.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
-        foreach (var expected in new[] { "/api/contracts", "/api/contracts/{id}/signatures", "/api/computations/{id}/votes", "/api/computations/{id}/jobs", "/attest/SevSnpVm", "/keys/{name}/{version}/release" })
+        foreach (var expected in new[] { "/api/contracts", "/api/contracts/{id}/signatures", "/api/computations/{id}/votes", "/api/computations/{id}/jobs", "/api/contracts/{id}/budget", "/attest/SevSnpVm", "/keys/{name}/{version}/release" })
         {
             Assert.Contains(expected, paths);
         }
+    }
+
+    [Fact]
+    public async Task The_budget_endpoint_is_documented_with_its_report_and_refusals()
+    {
+        using var http = new HttpClient { BaseAddress = f.Server };
+        using var doc = JsonDocument.Parse(await http.GetStringAsync("openapi/v1.json"));
+        var get = doc.RootElement.GetProperty("paths").GetProperty("/api/contracts/{id}/budget").GetProperty("get");
+        Assert.Contains("budget", get.GetProperty("summary").GetString(), StringComparison.Ordinal);
+        var responses = get.GetProperty("responses");
+        Assert.Contains("BudgetReport", responses.GetProperty("200").GetRawText(), StringComparison.Ordinal);
+        Assert.True(responses.TryGetProperty("403", out _));
+        Assert.True(responses.TryGetProperty("404", out _));
     }
 
     [Fact]

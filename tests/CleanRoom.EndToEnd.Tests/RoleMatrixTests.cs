@@ -148,11 +148,12 @@ public sealed class RoleMatrixTests(CleanRoomFixture f)
 
         await Cell("fetch result", Roles.ResultRecipient, true, api => api.GetAsync<ResultBundle>($"api/jobs/{job!.Id}/result", default));
 
-        // Reading the contract and the audit log: every party of the contract (the auditor's job).
+        // Reading the contract, the audit log and the privacy budget: every party of the contract (the auditor's job).
         foreach (var role in s_roles)
         {
             await Cell("read contract", role, true, api => api.GetAsync<ContractView>($"api/contracts/{id}", default));
             await Cell("export audit", role, true, api => api.GetAsync<AuditExport>($"api/contracts/{id}/audit", default));
+            await Cell("read budget", role, true, api => PartyOperations.GetBudgetAsync(api, id, default));
         }
 
         var failures = results.Where(r => r.Length > 0).ToList();

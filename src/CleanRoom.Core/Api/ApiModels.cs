@@ -69,6 +69,18 @@ public sealed record ResultBundle(
     long? AuditIndex,
     AuditReceipt? AuditReceipt = null);
 
+/// <summary>The differential-privacy budgets of a contract's datasets, as the ledger holds them now.</summary>
+public sealed record BudgetReport(string ContractId, IReadOnlyList<DatasetBudgetView> Datasets);
+
+/// <summary>
+/// One dataset's budget: <paramref name="Total"/> from the contract (null: no budget, dp runs refused), what the
+/// charges add up to, what remains (null without a budget), and every charge in order.
+/// </summary>
+public sealed record DatasetBudgetView(string Dataset, string Owner, PrivacyBudget? Total, PrivacyBudget Spent, PrivacyBudget? Remaining, int ChargeCount, IReadOnlyList<BudgetChargeView> Charges);
+
+/// <summary>One never-refunded charge: the job that paid it and its (ε, δ).</summary>
+public sealed record BudgetChargeView(string JobId, string ComputationId, decimal Epsilon, decimal Delta, DateTimeOffset ChargedAt);
+
 public sealed record ServerInfo(string Version, string ServerKey, string AttestationIssuer, bool SimulatedAttestation);
 
 public sealed record Problem(string Type, string Title, int Status, string? Detail, string Code);

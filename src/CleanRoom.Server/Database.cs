@@ -12,7 +12,7 @@ namespace CleanRoom.Server;
 /// </summary>
 public sealed class Database : IDisposable
 {
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 4;
 
     // Bounds the latency one batch adds to the writes behind it.
     private const int MaxBatch = 1024;
@@ -281,6 +281,24 @@ public sealed class Database : IDisposable
                   contract_id TEXT NOT NULL REFERENCES contracts(id), scope TEXT NOT NULL, target TEXT NOT NULL,
                   party TEXT NOT NULL, revoked_at TEXT NOT NULL, PRIMARY KEY (contract_id, scope, target, party));
                 INSERT INTO schema_version (version) VALUES (2);
+                """, tx);
+            tx.Commit();
+        }
+
+        // Version 3 is the budget ledger's; this migration neither needs nor touches it.
+        if (current < 4)
+        {
+            // Version 4: job leases. A claimed job holds a lease (unix milliseconds) that the enclave's
+            // heartbeat renews; an expired lease puts the job back in the queue, up to a bounded number
+            // of attempts. Jobs left running by a server without leases get an expired lease, so the
+            // first reaping requeues them instead of leaving them running forever.
+            using var tx = c.BeginTransaction();
+            Exec(c, """
+                ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;
+                UPDATE jobs SET attempts = 1, lease_expires_at = 0 WHERE state = 'running';
+                CREATE INDEX jobs_lease ON jobs(state, lease_expires_at);
+                INSERT INTO schema_version (version) VALUES (4);
                 """, tx);
             tx.Commit();
         }

@@ -10,6 +10,9 @@ namespace CleanRoom.Server;
 /// </summary>
 public static class EnclaveEndpoints
 {
+    /// <summary>Failure-report outcome for a job the enclave stopped in flight because the server said it no longer runs.</summary>
+    public const string JobCancelledOutcome = "cancelled";
+
     public static void Map(WebApplication app)
     {
         app.MapPost("/api/enclave/jobs/claim", Claim);
@@ -17,6 +20,7 @@ public static class EnclaveEndpoints
         app.MapGet("/api/enclave/jobs/{id}/datasets/{name}/ciphertext", Ciphertext);
         app.MapPost("/api/enclave/jobs/{id}/result", SubmitResult);
         app.MapPost("/api/enclave/jobs/{id}/failure", ReportFailure);
+        app.MapPost("/api/enclave/jobs/{id}/heartbeat", Heartbeat);
     }
 
     private static async Task<EnclaveSession> AuthenticateAsync(HttpContext http, LocalAttestation attestation, AuditLog audit, string target)
@@ -34,16 +38,18 @@ public static class EnclaveEndpoints
         return session;
     }
 
-    private static async Task<IResult> Claim(HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time)
+    private static async Task<IResult> Claim(HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, JobLeases leases)
     {
         var session = await AuthenticateAsync(http, attestation, audit, "queue");
-        var ticket = await db.WriteAsync((c, tx) =>
+        var (ticket, reaped) = await db.WriteAsync((c, tx) =>
         {
-            var id = Database.Scalar(c, "UPDATE jobs SET state = 'running', claimed_by = $e, updated_at = $t WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, id LIMIT 1) RETURNING id;", tx,
-                ("$e", session.EnclaveId), ("$t", Store.Now(time))) as string;
+            // Expired leases first, in the same transaction: a job interrupted by a crash is requeued
+            // (or failed after its last attempt) before the queue is read.
+            var reaped = leases.ReapExpired(c, tx, audit);
+            var id = leases.Claim(c, tx, session.EnclaveId);
             if (id is null)
             {
-                return null;
+                return ((EnclaveJobTicket?)null, reaped);
             }
 
             var job = Store.FindJob(c, tx, id)!;
@@ -52,9 +58,60 @@ public static class EnclaveEndpoints
             var datasets = Store.Datasets(c, tx, job.ContractId).Where(d => computation.Tables.Contains(d.Name) && d.State == "published")
                 .Select(d => new EnclaveDatasetTicket(d.Name, d.KeyName!, d.KeyVersion!, d.CiphertextSha256!, d.CiphertextLength!.Value)).ToList();
             var started = audit.Append(c, tx, session.Actor, "job.started", "job/" + id);
-            return new EnclaveJobTicket(id, contract.Document, Store.ContractSignatures(c, tx, contract.Document.Id), computation.Document, computation.RequiredApprovers, Store.Votes(c, tx, computation.Document.Id), job.Parameters, datasets, started.Seq);
+            return (new EnclaveJobTicket(id, contract.Document, Store.ContractSignatures(c, tx, contract.Document.Id), computation.Document, computation.RequiredApprovers, Store.Votes(c, tx, computation.Document.Id), job.Parameters, datasets, started.Seq), reaped);
         });
+        leases.Notify(reaped);
         return ticket is null ? Results.NoContent() : Results.Ok(ticket);
+    }
+
+    /// <summary>
+    /// Renews the lease of a running job and long-polls: answers as soon as the job leaves the running
+    /// state (consent revoked, contract terminated, lease reaped) or after a third of the lease. This is
+    /// how a cancellation reaches the enclave in flight: one loopback round trip after the commit.
+    /// </summary>
+    private static async Task<IResult> Heartbeat(string id, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, JobLeases leases)
+    {
+        var session = await AuthenticateAsync(http, attestation, audit, "job/" + id);
+
+        // Registered before the state is read, so a change committed in between still wakes this call.
+        var changed = leases.Changed(id);
+        try
+        {
+            var job = await db.WriteAsync((c, tx) =>
+            {
+                var row = RequireOwnJob(c, tx, id, session);
+                if (row.State == "running")
+                {
+                    leases.Renew(c, tx, id, session.EnclaveId);
+                }
+
+                return row;
+            });
+            if (job.State == "running")
+            {
+                try
+                {
+                    await changed.WaitAsync(leases.PollWait, http.RequestAborted);
+                }
+                catch (TimeoutException)
+                {
+                    // Nothing changed: answer "running" so that the enclave renews again.
+                }
+                catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+                {
+                    return Results.Empty;
+                }
+
+                using var c = db.Open();
+                job = RequireOwnJob(c, null, id, session);
+            }
+
+            return Results.Ok(new JobHeartbeat(id, job.State, job.ReasonCode, job.Reason, (int)leases.Duration.TotalMilliseconds));
+        }
+        finally
+        {
+            leases.Forget(id, changed);
+        }
     }
 
     private static JobRow RequireOwnJob(Microsoft.Data.Sqlite.SqliteConnection c, Microsoft.Data.Sqlite.SqliteTransaction? tx, string id, EnclaveSession session)
@@ -62,7 +119,7 @@ public static class EnclaveEndpoints
         var job = Store.FindJob(c, tx, id) ?? throw ApiException.NotFound("job.not_found", $"job '{id}' does not exist");
         if (job.ClaimedBy != session.EnclaveId)
         {
-            throw ApiException.Forbidden("job.not_claimed", $"job '{id}' was not claimed by this enclave");
+            throw ApiException.Forbidden("job.not_claimed", $"job '{id}' is not held by this enclave (it was requeued after its lease expired, or claimed by another)");
         }
 
         return job;
@@ -80,7 +137,7 @@ public static class EnclaveEndpoints
             string? code = null, reason = null;
             if (job.State != "running")
             {
-                (code, reason) = ("job.not_running", $"key release refused: job '{id}' is {job.State}");
+                (code, reason) = ("job.not_running", $"key release refused: job '{id}' is {job.State}" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
             }
             else if (contractState != "active")
             {
@@ -97,7 +154,12 @@ public static class EnclaveEndpoints
 
             if (code is not null)
             {
-                Database.Exec(c, "UPDATE jobs SET state = 'refused', reason_code = $c, reason = $r, updated_at = $t WHERE id = $id;", tx, ("$c", code), ("$r", reason), ("$t", Store.Now(time)), ("$id", id));
+                // A job already cancelled keeps its state and reason (the revocation or termination that ended it).
+                if (job.State == "running")
+                {
+                    Database.Exec(c, "UPDATE jobs SET state = 'refused', reason_code = $c, reason = $r, updated_at = $t WHERE id = $id;", tx, ("$c", code), ("$r", reason), ("$t", Store.Now(time)), ("$id", id));
+                }
+
                 audit.Append(c, tx, "server", "job.refused", "job/" + id, "refused", code, reason);
                 return (null, ApiException.Conflict(code, reason!));
             }
@@ -136,6 +198,12 @@ public static class EnclaveEndpoints
         var refusal = await db.WriteAsync<ApiException?>((c, tx) =>
         {
             var job = RequireOwnJob(c, tx, id, session);
+            if (job.State == "finished" && job.ResultJws == submission.ResultJws)
+            {
+                // A retry after a lost response (e.g. the server restarted after committing): already done.
+                return null;
+            }
+
             string? code = null, reason = null;
             if (record is null || record.JobId != id)
             {
@@ -172,32 +240,53 @@ public static class EnclaveEndpoints
             }
 
             var entry = audit.Append(c, tx, session.Actor, "job.finished", "job/" + id);
-            Database.Exec(c, "UPDATE jobs SET state = 'finished', result_jws = $j, audit_index = $a, updated_at = $t WHERE id = $id;", tx,
+            Database.Exec(c, "UPDATE jobs SET state = 'finished', result_jws = $j, audit_index = $a, lease_expires_at = NULL, updated_at = $t WHERE id = $id;", tx,
                 ("$j", submission.ResultJws), ("$a", entry.Seq), ("$t", Store.Now(time)), ("$id", id));
             return null;
         });
         return refusal is not null ? throw refusal : Results.Ok(new { id, state = "finished" });
     }
 
-    private static async Task<IResult> ReportFailure(string id, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time)
+    private static async Task<IResult> ReportFailure(string id, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time, JobLeases leases)
     {
         var session = await AuthenticateAsync(http, attestation, audit, "job/" + id);
         var body = await GovernanceEndpoints.ReadBodyAsync(http);
         var failure = GovernanceEndpoints.ParseBody<JobFailureReport>(body, "failure report");
-        var outcome = failure.Outcome == "refused" ? "refused" : "failed";
-        await db.WriteAsync((c, tx) =>
+        var outcome = failure.Outcome switch
+        {
+            "refused" => "refused",
+            JobCancelledOutcome => JobCancelledOutcome,
+            _ => "failed",
+        };
+        var state = await db.WriteAsync((c, tx) =>
         {
             var job = RequireOwnJob(c, tx, id, session);
-            if (job.State == "running")
+            var code = Truncate(failure.Code, 64);
+            var reason = Truncate(failure.Reason, 300);
+            if (outcome == JobCancelledOutcome)
             {
-                Database.Exec(c, "UPDATE jobs SET state = $s, reason_code = $c, reason = $r, updated_at = $t WHERE id = $id;", tx,
-                    ("$s", outcome), ("$c", Truncate(failure.Code, 64)), ("$r", Truncate(failure.Reason, 300)), ("$t", Store.Now(time)), ("$id", id));
-                audit.Append(c, tx, session.Actor, "job." + outcome, "job/" + id, outcome, Truncate(failure.Code, 64), Truncate(failure.Reason, 300));
+                // The enclave stopped the job in flight and released nothing. If the server still counts
+                // the job as running (the enclave lost its lease), end the lease so that it is requeued.
+                if (job.State == "running")
+                {
+                    leases.Release(c, tx, id);
+                }
+
+                audit.Append(c, tx, session.Actor, "job.interrupted", "job/" + id, "refused", job.State == "running" ? code : job.ReasonCode ?? code, reason);
+                return job.State;
             }
 
-            return 0;
+            if (job.State == "running")
+            {
+                Database.Exec(c, "UPDATE jobs SET state = $s, reason_code = $c, reason = $r, lease_expires_at = NULL, updated_at = $t WHERE id = $id;", tx,
+                    ("$s", outcome), ("$c", code), ("$r", reason), ("$t", Store.Now(time)), ("$id", id));
+                audit.Append(c, tx, session.Actor, "job." + outcome, "job/" + id, outcome, code, reason);
+                return outcome;
+            }
+
+            return job.State;
         });
-        return Results.Ok(new { id, state = outcome });
+        return Results.Ok(new { id, state });
     }
 
     private static string Truncate(string? s, int max) => s is null ? string.Empty : s.Length <= max ? s.ReplaceLineEndings(" ") : s[..max].ReplaceLineEndings(" ");

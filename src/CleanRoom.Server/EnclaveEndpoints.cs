@@ -125,51 +125,76 @@ public static class EnclaveEndpoints
         return job;
     }
 
-    private static async Task<IResult> DatasetKeys(string id, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time)
+    private static async Task<IResult> DatasetKeys(string id, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time, ILoggerFactory loggers)
     {
         var session = await AuthenticateAsync(http, attestation, audit, "job/" + id);
+
+        // Refusals first, from committed state: a refusal releases nothing, so it is answered at once
+        // (this is how fast a revocation stops a key release) and its audit entry follows through the
+        // writer queue, ahead of any later write. A release is decided only inside the write transaction.
+        using (var c = db.Open())
+        {
+            var job = RequireOwnJob(c, null, id, session);
+            if (KeyReleaseRefusal(c, null, job, time) is { } early)
+            {
+                _ = db.WriteAsync((w, tx) => RecordRefusal(w, tx, id, early, audit, time))
+                    .ContinueWith(t => loggers.CreateLogger(typeof(EnclaveEndpoints)).LogError(t.Exception, "auditing a key release refusal failed"), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                throw ApiException.Conflict(early.Code, early.Reason);
+            }
+        }
+
         var (keys, refusal) = await db.WriteAsync<(DatasetKeysResponse?, ApiException?)>((c, tx) =>
         {
             var job = RequireOwnJob(c, tx, id, session);
-            var contract = Store.FindContract(c, tx, job.ContractId)!;
+            if (KeyReleaseRefusal(c, tx, job, time) is { } refused)
+            {
+                RecordRefusal(c, tx, id, refused, audit, time);
+                return (null, ApiException.Conflict(refused.Code, refused.Reason));
+            }
+
             var computation = Store.FindComputation(c, tx, job.ComputationId)!;
-            var contractState = GovernanceEndpoints.EffectiveState(contract, time);
-            string? code = null, reason = null;
-            if (job.State != "running")
-            {
-                (code, reason) = ("job.not_running", $"key release refused: job '{id}' is {job.State}" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
-            }
-            else if (contractState != "active")
-            {
-                (code, reason) = ("contract.not_active", $"key release refused: contract '{contract.Document.Id}' is {contractState}");
-            }
-            else if (computation.State != "approved")
-            {
-                (code, reason) = ("computation.not_approved", $"key release refused: computation '{computation.Document.Id}' is {computation.State}");
-            }
-            else if (ConsentStore.Blocking(c, tx, contract.Document.Id, computation.Document.Id, computation.Tables) is { } revoked)
-            {
-                (code, reason) = ("consent.revoked", "key release refused: " + revoked);
-            }
-
-            if (code is not null)
-            {
-                // A job already cancelled keeps its state and reason (the revocation or termination that ended it).
-                if (job.State == "running")
-                {
-                    Database.Exec(c, "UPDATE jobs SET state = 'refused', reason_code = $c, reason = $r, updated_at = $t WHERE id = $id;", tx, ("$c", code), ("$r", reason), ("$t", Store.Now(time)), ("$id", id));
-                }
-
-                audit.Append(c, tx, "server", "job.refused", "job/" + id, "refused", code, reason);
-                return (null, ApiException.Conflict(code, reason!));
-            }
-
             var datasets = Store.Datasets(c, tx, job.ContractId).Where(d => computation.Tables.Contains(d.Name)).ToList();
             var response = new DatasetKeysResponse(datasets.Select(d => new WrappedDatasetKey(d.Name, d.KeyName!, d.WrappedKey!)).ToList());
             audit.Append(c, tx, session.Actor, "job.keys_released", "job/" + id);
             return (response, null);
         });
         return refusal is not null ? throw refusal : Results.Ok(keys);
+    }
+
+    /// <summary>The consent lock: why the wrapped data keys of this job may not be released now, or null.</summary>
+    private static (string Code, string Reason)? KeyReleaseRefusal(Microsoft.Data.Sqlite.SqliteConnection c, Microsoft.Data.Sqlite.SqliteTransaction? tx, JobRow job, TimeProvider time)
+    {
+        if (job.State != "running")
+        {
+            return ("job.not_running", $"key release refused: job '{job.Id}' is {job.State}" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
+        }
+
+        var contract = Store.FindContract(c, tx, job.ContractId)!;
+        var computation = Store.FindComputation(c, tx, job.ComputationId)!;
+        var contractState = GovernanceEndpoints.EffectiveState(contract, time);
+        if (contractState != "active")
+        {
+            return ("contract.not_active", $"key release refused: contract '{contract.Document.Id}' is {contractState}");
+        }
+
+        if (computation.State != "approved")
+        {
+            return ("computation.not_approved", $"key release refused: computation '{computation.Document.Id}' is {computation.State}");
+        }
+
+        return ConsentStore.Blocking(c, tx, contract.Document.Id, computation.Document.Id, computation.Tables) is { } revoked
+            ? ("consent.revoked", "key release refused: " + revoked)
+            : null;
+    }
+
+    private static int RecordRefusal(Microsoft.Data.Sqlite.SqliteConnection c, Microsoft.Data.Sqlite.SqliteTransaction tx, string id, (string Code, string Reason) refusal, AuditLog audit, TimeProvider time)
+    {
+        // A job still running is refused for good; a job already cancelled keeps its state and reason
+        // (the revocation or termination that ended it).
+        Database.Exec(c, "UPDATE jobs SET state = 'refused', reason_code = $c, reason = $r, lease_expires_at = NULL, updated_at = $t WHERE id = $id AND state = 'running';", tx,
+            ("$c", refusal.Code), ("$r", refusal.Reason), ("$t", Store.Now(time)), ("$id", id));
+        audit.Append(c, tx, "server", "job.refused", "job/" + id, "refused", refusal.Code, refusal.Reason);
+        return 0;
     }
 
     private static async Task<IResult> Ciphertext(string id, string name, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit)

@@ -31,7 +31,6 @@ public sealed class JobLeaseTests : IAsyncLifetime
     {
         var (code, output) = await Processes.RunAsync(Processes.EnclaveDll, TimeSpan.FromMinutes(2), "sim-hardware", "--dir", SimAmd);
         Assert.True(code == 0, output);
-        Directory.CreateDirectory(ServerData);
         foreach (var name in new[] { "retailer", "advertiser", "manager" })
         {
             _parties[name] = PartyKeys.Create(name);
@@ -144,18 +143,6 @@ public sealed class JobLeaseTests : IAsyncLifetime
     private void StartEnclave() =>
         _enclave = Processes.Start(Processes.EnclaveDll, "run", "--server", _url.ToString(), "--simulated", "--sim-amd", SimAmd, "--memory-limit", "1GB");
 
-    private async Task StartServerAsync()
-    {
-        var ready = Path.Combine(ServerData, "ready");
-        File.Delete(ready);
-        _server = Processes.Start(Processes.ServerDll, "--data-dir", ServerData, "--policies", Processes.Policies, "--simulated-attestation", "--sim-amd", SimAmd,
-            "--urls", _url.GetLeftPart(UriPartial.Authority), "--job-lease", "5", "--ready-file", ready);
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (!File.Exists(ready) || (await File.ReadAllTextAsync(ready)).Length == 0)
-        {
-            Assert.False(_server.Process.HasExited, "server exited: " + _server.Output);
-            Assert.True(DateTime.UtcNow < deadline, "server did not start: " + _server.Output);
-            await Task.Delay(100);
-        }
-    }
+    private async Task StartServerAsync() =>
+        (_server, _) = await Processes.StartServerAsync(ServerData, SimAmd, "--urls", _url.GetLeftPart(UriPartial.Authority), "--job-lease", "5");
 }

@@ -86,10 +86,28 @@ public sealed class EnclaveHost(EnclaveOptions options, TextWriter log, TimeProv
     private async Task RunJobAsync(JobRunner runner, EnclaveServerClient client, EnclaveJobTicket ticket, CancellationToken cancellationToken)
     {
         await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId} started");
+        await using var watcher = JobWatcher.Start(client, ticket.JobId, time, cancellationToken);
         try
         {
-            await runner.RunAsync(ticket, cancellationToken);
+            await runner.RunAsync(ticket, watcher.Token);
             await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId} finished; result signed");
+        }
+        catch (Exception ex) when (watcher.IsStopped && !cancellationToken.IsCancellationRequested)
+        {
+            // Stopped in flight by the server (consent revoked, contract terminated, lease lost): whatever
+            // was running was interrupted and nothing was released. Say so, for the audit log.
+            var where = ex is OperationCanceledException { Message: SqlSandbox.InterruptedMessage } ? "DuckDB query interrupted" : "stopped before a result was submitted";
+            var reason = $"job cancelled in flight: {watcher.StopReason}; {where}; no result released";
+            await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId} cancelled: {where}");
+            try
+            {
+                await client.ReportFailureAsync(ticket.JobId, new JobFailureReport(watcher.StopCode!, reason, "cancelled"), cancellationToken);
+            }
+            catch (Exception reportError) when (reportError is HttpRequestException or JobRefusalException)
+            {
+                // The server is gone or no longer lets this enclave report on the job: its lease expiry requeues or ends it.
+                await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId}: cancellation not reported ({reportError.GetType().Name})");
+            }
         }
         catch (JobRefusalException ex)
         {

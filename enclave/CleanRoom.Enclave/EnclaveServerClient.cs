@@ -113,10 +113,35 @@ public sealed class EnclaveServerClient(HttpClient http) : IDisposable, IEnclave
         }
     }
 
+    /// <summary>
+    /// Submits the signed result. A result reaches its recipients only through the server, which re-checks
+    /// consent in the transaction that stores it; while the server is unreachable nothing is released, and
+    /// the submission is retried until <paramref name="cancellationToken"/> ends it (the job's token: it is
+    /// cancelled when the job's lease can no longer be renewed, or the server says the job was cancelled).
+    /// </summary>
     public async Task SubmitResultAsync(string jobId, string resultJws, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Post, $"api/enclave/jobs/{jobId}/result", new ResultSubmission(resultJws), cancellationToken);
-        await EnsureSuccessAsync(response, "result submission", cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var response = await SendAsync(HttpMethod.Post, $"api/enclave/jobs/{jobId}/result", new ResultSubmission(resultJws), cancellationToken);
+                await EnsureSuccessAsync(response, "result submission", cancellationToken);
+                return;
+            }
+            catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 * attempt)), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Renews the job's lease; long-polls until the job leaves the running state or a third of the lease passes.</summary>
+    public async Task<JobHeartbeat> HeartbeatAsync(string jobId, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, $"api/enclave/jobs/{jobId}/heartbeat", null, cancellationToken);
+        await EnsureSuccessAsync(response, "heartbeat", cancellationToken);
+        return (await response.Content.ReadFromJsonAsync<JobHeartbeat>(s_json, cancellationToken))!;
     }
 
     public async Task ReportFailureAsync(string jobId, JobFailureReport failure, CancellationToken cancellationToken)

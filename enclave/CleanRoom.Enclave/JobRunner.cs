@@ -67,6 +67,7 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
         _releaseSignerPem ??= await server.ReleaseSignerPemAsync(cancellationToken);
 
         using var sandbox = new SqlSandbox(options.MemoryLimit);
+        using var interrupt = sandbox.InterruptOn(cancellationToken);
         var digests = new List<DatasetDigest>();
         foreach (var table in analysis.Tables.Distinct().Order(StringComparer.Ordinal))
         {

@@ -7,12 +7,19 @@ namespace CleanRoom.Enclave;
 
 /// <summary>
 /// One in-memory DuckDB database per job. Threading rule: DuckDB is synchronous and this class is
-/// not thread-safe; one job thread owns one sandbox from creation to disposal.
+/// not thread-safe; one job thread owns one sandbox from creation to disposal. The one exception is
+/// the interrupt armed by <see cref="InterruptOn"/>, which fires from the cancelling thread.
 /// Life cycle: load inputs (the only files it may read) → <see cref="LockDown"/> → run the approved SQL.
 /// </summary>
 public sealed class SqlSandbox : IDisposable
 {
+    /// <summary>Message of the OperationCanceledException thrown when a statement is interrupted.</summary>
+    public const string InterruptedMessage = "the DuckDB statement in flight was interrupted";
+
     private readonly DuckDBConnection _connection;
+    private DuckDBCommand? _current;
+    private bool _executing;
+    private CancellationToken _interrupt;
     private bool _locked;
 
     public SqlSandbox(string memoryLimit)
@@ -26,6 +33,17 @@ public sealed class SqlSandbox : IDisposable
         Exec("SET autoload_known_extensions = false;");
     }
 
+    /// <summary>
+    /// From now on, when <paramref name="cancellationToken"/> fires, the statement running on this sandbox
+    /// is interrupted (DuckDB checks its interrupt flag as it executes) and fails with an
+    /// OperationCanceledException carrying <see cref="InterruptedMessage"/>; later statements refuse to start.
+    /// </summary>
+    public CancellationTokenRegistration InterruptOn(CancellationToken cancellationToken)
+    {
+        _interrupt = cancellationToken;
+        return cancellationToken.Register(static state => ((SqlSandbox)state!).InterruptCurrent(), this);
+    }
+
     /// <summary>Loads a decrypted CSV (in an in-memory file) into a table typed by the contract's declaration.</summary>
     public long LoadCsv(DatasetDeclaration dataset, string path)
     {
@@ -35,7 +53,7 @@ public sealed class SqlSandbox : IDisposable
         Exec($"CREATE TABLE {Ident(dataset.Name)} ({columns});");
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = $"INSERT INTO {Ident(dataset.Name)} SELECT * FROM read_csv('{Quote(path)}', header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {{{spec}}});";
-        return Convert.ToInt64(cmd.ExecuteNonQuery(), CultureInfo.InvariantCulture);
+        return Interruptible(cmd, c => Convert.ToInt64(c.ExecuteNonQuery(), CultureInfo.InvariantCulture));
     }
 
     /// <summary>Loads a decrypted Parquet file (in an in-memory file), casting to the declared types.</summary>
@@ -47,7 +65,7 @@ public sealed class SqlSandbox : IDisposable
         Exec($"CREATE TABLE {Ident(dataset.Name)} ({columns});");
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = $"INSERT INTO {Ident(dataset.Name)} SELECT {select} FROM read_parquet('{Quote(path)}');";
-        return Convert.ToInt64(cmd.ExecuteNonQuery(), CultureInfo.InvariantCulture);
+        return Interruptible(cmd, c => Convert.ToInt64(c.ExecuteNonQuery(), CultureInfo.InvariantCulture));
     }
 
     /// <summary>
@@ -85,21 +103,24 @@ public sealed class SqlSandbox : IDisposable
             cmd.Parameters.Add(new DuckDBParameter(p.Name, p.Value));
         }
 
-        using var reader = cmd.ExecuteReader();
-        var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
-        var rows = new List<object?[]>();
-        while (reader.Read())
+        return Interruptible(cmd, c =>
         {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++)
+            using var reader = c.ExecuteReader();
+            var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
+            var rows = new List<object?[]>();
+            while (reader.Read())
             {
-                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                var row = new object?[reader.FieldCount];
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                }
+
+                rows.Add(row);
             }
 
-            rows.Add(row);
-        }
-
-        return (columns, rows);
+            return (columns, rows);
+        });
     }
 
     /// <summary>Runs arbitrary SQL (tests use this to prove the lock-down holds).</summary>
@@ -107,8 +128,37 @@ public sealed class SqlSandbox : IDisposable
     {
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
+        Interruptible(cmd, c => c.ExecuteNonQuery());
     }
+
+    private T Interruptible<T>(DuckDBCommand cmd, Func<DuckDBCommand, T> run)
+    {
+        Volatile.Write(ref _current, cmd);
+        try
+        {
+            // Checked after publishing the command: an interrupt that fires from here on reaches it.
+            _interrupt.ThrowIfCancellationRequested();
+            Volatile.Write(ref _executing, true);
+            try
+            {
+                return run(cmd);
+            }
+            catch (Exception ex) when (ex is DuckDBException or OperationCanceledException && _interrupt.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(InterruptedMessage, ex, _interrupt);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _executing, false);
+            Volatile.Write(ref _current, null);
+        }
+    }
+
+    /// <summary>True while a statement runs (tests wait for it before interrupting).</summary>
+    internal bool IsStatementRunning => Volatile.Read(ref _executing);
+
+    private void InterruptCurrent() => Volatile.Read(ref _current)?.Cancel();
 
     public void Dispose() => _connection.Dispose();
 

@@ -199,7 +199,16 @@ internal static class CliApp
             AnsiConsole.Write(datasets);
             return 0;
         }));
-        return new Command("contract", "draft, sign and inspect contracts") { draft, sign, show };
+        var reason = new Option<string?>("--reason") { Description = "why (recorded in the audit log)" };
+        var terminate = new Command("terminate", "end an active contract for good (as its contract manager): no new computation, vote, run or key release; queued and running jobs are cancelled") { id, reason, s_as };
+        terminate.SetAction(Guard(async (pr, ct) =>
+        {
+            using var api = Api(pr);
+            var result = await PartyOperations.TerminateContractAsync(api, pr.GetValue(id)!, pr.GetValue(reason), ct);
+            Output(pr, result, $"contract '{result.Id}' is {result.State}" + (result.CancelledJobs.Count > 0 ? $"; cancelled job(s) {string.Join(", ", result.CancelledJobs)}" : string.Empty));
+            return 0;
+        }));
+        return new Command("contract", "draft, sign, inspect and terminate contracts") { draft, sign, show, terminate };
     }
 
     private static Command DatasetCommand()

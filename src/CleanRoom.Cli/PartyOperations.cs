@@ -33,6 +33,10 @@ internal static class PartyOperations
         return await api.PostAsync<JsonAck>($"api/contracts/{contractId}/signatures", new VoteRequest(jws), ct);
     }
 
+    /// <summary>Terminates an active contract (contract manager only); returns the jobs it cancelled.</summary>
+    public static Task<ContractTerminated> TerminateContractAsync(ApiClient api, string contractId, string? reason, CancellationToken ct) =>
+        api.PostAsync<ContractTerminated>($"api/contracts/{contractId}/terminate", new TerminateContract(reason), ct);
+
     /// <summary>Creates the dataset's key at the broker, encrypts the file client-side and uploads only ciphertext and the wrapped key.</summary>
     public static async Task<PublishedDataset> PublishDatasetAsync(ApiClient api, string contractId, string name, string file, string workDirectory, IProgress<(string Stage, long Done, long Total)>? progress, CancellationToken ct, int chunkSize = DatasetEnvelope.DefaultChunkSize)
     {
@@ -99,7 +103,7 @@ internal static class PartyOperations
         while (true)
         {
             var job = await api.GetAsync<JobView>($"api/jobs/{jobId}", ct);
-            if (job.State is "finished" or "failed" or "refused")
+            if (job.State is "finished" or "failed" or "refused" or "cancelled")
             {
                 return job;
             }
@@ -117,3 +121,7 @@ internal static class PartyOperations
 internal sealed record JsonAck(string? Id, string? State, string? Hash);
 
 internal sealed record PublishedDataset(string Name, string CiphertextSha256, long CiphertextLength);
+
+internal sealed record TerminateContract(string? Reason);
+
+internal sealed record ContractTerminated(string Id, string State, IReadOnlyList<string> CancelledJobs);

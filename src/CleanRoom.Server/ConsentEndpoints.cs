@@ -7,10 +7,10 @@ public static class ConsentEndpoints
 {
     public static void Map(WebApplication app)
     {
-        app.MapPost("/api/contracts/{id}/consent/revoke", (string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time) =>
-            ChangeAsync(id, revoke: true, http, db, store, audit, auth, time));
-        app.MapPost("/api/contracts/{id}/consent/restore", (string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time) =>
-            ChangeAsync(id, revoke: false, http, db, store, audit, auth, time));
+        app.MapPost("/api/contracts/{id}/consent/revoke", (string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time, JobLeases leases) =>
+            ChangeAsync(id, revoke: true, http, db, store, audit, auth, time, leases));
+        app.MapPost("/api/contracts/{id}/consent/restore", (string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time, JobLeases leases) =>
+            ChangeAsync(id, revoke: false, http, db, store, audit, auth, time, leases));
         app.MapGet("/api/contracts/{id}/consent", ListAsync);
     }
 
@@ -22,7 +22,7 @@ public static class ConsentEndpoints
         return Results.Ok(ConsentStore.List(c, null, id).Select(r => new ConsentRevocation(r.Scope, r.Target, r.Party, r.RevokedAt)).ToList());
     }
 
-    private static async Task<IResult> ChangeAsync(string id, bool revoke, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time)
+    private static async Task<IResult> ChangeAsync(string id, bool revoke, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time, JobLeases leases)
     {
         var body = await GovernanceEndpoints.ReadBodyAsync(http);
         var row = store.FindContract(id) ?? throw ApiException.NotFound("contract.not_found", $"contract '{id}' does not exist");
@@ -84,6 +84,9 @@ public static class ConsentEndpoints
 
             return (done, jobs);
         });
+
+        // Committed: wake the heartbeats of the cancelled jobs so that their enclaves stop in flight.
+        leases.Notify(cancelled);
         return Results.Ok(new ConsentChangeResult(request.Scope, request.Target, revoke ? "revoked" : "restored", changed, cancelled));
     }
 }

@@ -12,7 +12,7 @@ namespace CleanRoom.Server;
 /// </summary>
 public sealed class Database : IDisposable
 {
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
 
     // Bounds the latency one batch adds to the writes behind it.
     private const int MaxBatch = 1024;
@@ -309,6 +309,23 @@ public sealed class Database : IDisposable
                 CREATE TRIGGER budget_totals_only_grow BEFORE UPDATE ON budget_totals WHEN new.charges <= old.charges
                   BEGIN SELECT RAISE(ABORT, 'budget totals only grow'); END;
                 INSERT INTO schema_version (version) VALUES (3);
+                """, tx);
+            tx.Commit();
+        }
+
+        if (current < 4)
+        {
+            // Version 4: job leases. A claimed job holds a lease (unix milliseconds) that the enclave's
+            // heartbeat renews; an expired lease puts the job back in the queue, up to a bounded number
+            // of attempts. Jobs left running by a server without leases get an expired lease, so the
+            // first reaping requeues them instead of leaving them running forever.
+            using var tx = c.BeginTransaction();
+            Exec(c, """
+                ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;
+                UPDATE jobs SET attempts = 1, lease_expires_at = 0 WHERE state = 'running';
+                CREATE INDEX jobs_lease ON jobs(state, lease_expires_at);
+                INSERT INTO schema_version (version) VALUES (4);
                 """, tx);
             tx.Commit();
         }

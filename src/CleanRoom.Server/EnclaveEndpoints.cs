@@ -10,6 +10,9 @@ namespace CleanRoom.Server;
 /// </summary>
 public static class EnclaveEndpoints
 {
+    /// <summary>Failure-report outcome for a job the enclave stopped in flight because the server said it no longer runs.</summary>
+    public const string JobCancelledOutcome = "cancelled";
+
     public static void Map(WebApplication app)
     {
         app.MapPost("/api/enclave/jobs/claim", Claim);
@@ -17,6 +20,7 @@ public static class EnclaveEndpoints
         app.MapGet("/api/enclave/jobs/{id}/datasets/{name}/ciphertext", Ciphertext);
         app.MapPost("/api/enclave/jobs/{id}/result", SubmitResult);
         app.MapPost("/api/enclave/jobs/{id}/failure", ReportFailure);
+        app.MapPost("/api/enclave/jobs/{id}/heartbeat", Heartbeat);
     }
 
     private static async Task<EnclaveSession> AuthenticateAsync(HttpContext http, LocalAttestation attestation, AuditLog audit, string target)
@@ -34,16 +38,18 @@ public static class EnclaveEndpoints
         return session;
     }
 
-    private static async Task<IResult> Claim(HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time)
+    private static async Task<IResult> Claim(HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, JobLeases leases)
     {
         var session = await AuthenticateAsync(http, attestation, audit, "queue");
-        var ticket = await db.WriteAsync((c, tx) =>
+        var (ticket, reaped) = await db.WriteAsync((c, tx) =>
         {
-            var id = Database.Scalar(c, "UPDATE jobs SET state = 'running', claimed_by = $e, updated_at = $t WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, id LIMIT 1) RETURNING id;", tx,
-                ("$e", session.EnclaveId), ("$t", Store.Now(time))) as string;
+            // Expired leases first, in the same transaction: a job interrupted by a crash is requeued
+            // (or failed after its last attempt) before the queue is read.
+            var reaped = leases.ReapExpired(c, tx, audit);
+            var id = leases.Claim(c, tx, session.EnclaveId);
             if (id is null)
             {
-                return null;
+                return ((EnclaveJobTicket?)null, reaped);
             }
 
             var job = Store.FindJob(c, tx, id)!;
@@ -52,9 +58,60 @@ public static class EnclaveEndpoints
             var datasets = Store.Datasets(c, tx, job.ContractId).Where(d => computation.Tables.Contains(d.Name) && d.State == "published")
                 .Select(d => new EnclaveDatasetTicket(d.Name, d.KeyName!, d.KeyVersion!, d.CiphertextSha256!, d.CiphertextLength!.Value)).ToList();
             var started = audit.Append(c, tx, session.Actor, "job.started", "job/" + id);
-            return new EnclaveJobTicket(id, contract.Document, Store.ContractSignatures(c, tx, contract.Document.Id), computation.Document, computation.RequiredApprovers, Store.Votes(c, tx, computation.Document.Id), job.Parameters, datasets, started.Seq);
+            return (new EnclaveJobTicket(id, contract.Document, Store.ContractSignatures(c, tx, contract.Document.Id), computation.Document, computation.RequiredApprovers, Store.Votes(c, tx, computation.Document.Id), job.Parameters, datasets, started.Seq), reaped);
         });
+        leases.Notify(reaped);
         return ticket is null ? Results.NoContent() : Results.Ok(ticket);
+    }
+
+    /// <summary>
+    /// Renews the lease of a running job and long-polls: answers as soon as the job leaves the running
+    /// state (consent revoked, contract terminated, lease reaped) or after a third of the lease. This is
+    /// how a cancellation reaches the enclave in flight: one loopback round trip after the commit.
+    /// </summary>
+    private static async Task<IResult> Heartbeat(string id, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, JobLeases leases)
+    {
+        var session = await AuthenticateAsync(http, attestation, audit, "job/" + id);
+
+        // Registered before the state is read, so a change committed in between still wakes this call.
+        var changed = leases.Changed(id);
+        try
+        {
+            var job = await db.WriteAsync((c, tx) =>
+            {
+                var row = RequireOwnJob(c, tx, id, session);
+                if (row.State == "running")
+                {
+                    leases.Renew(c, tx, id, session.EnclaveId);
+                }
+
+                return row;
+            });
+            if (job.State == "running")
+            {
+                try
+                {
+                    await changed.WaitAsync(leases.PollWait, http.RequestAborted);
+                }
+                catch (TimeoutException)
+                {
+                    // Nothing changed: answer "running" so that the enclave renews again.
+                }
+                catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+                {
+                    return Results.Empty;
+                }
+
+                using var c = db.Open();
+                job = RequireOwnJob(c, null, id, session);
+            }
+
+            return Results.Ok(new JobHeartbeat(id, job.State, job.ReasonCode, job.Reason, (int)leases.Duration.TotalMilliseconds));
+        }
+        finally
+        {
+            leases.Forget(id, changed);
+        }
     }
 
     private static JobRow RequireOwnJob(Microsoft.Data.Sqlite.SqliteConnection c, Microsoft.Data.Sqlite.SqliteTransaction? tx, string id, EnclaveSession session)
@@ -62,57 +119,88 @@ public static class EnclaveEndpoints
         var job = Store.FindJob(c, tx, id) ?? throw ApiException.NotFound("job.not_found", $"job '{id}' does not exist");
         if (job.ClaimedBy != session.EnclaveId)
         {
-            throw ApiException.Forbidden("job.not_claimed", $"job '{id}' was not claimed by this enclave");
+            throw ApiException.Forbidden("job.not_claimed", $"job '{id}' is not held by this enclave (it was requeued after its lease expired, or claimed by another)");
         }
 
         return job;
     }
 
-    private static async Task<IResult> DatasetKeys(string id, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time)
+    private static async Task<IResult> DatasetKeys(string id, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time, ILoggerFactory loggers)
     {
         var session = await AuthenticateAsync(http, attestation, audit, "job/" + id);
+
+        // Refusals first, from committed state: a refusal releases nothing, so it is answered at once
+        // (this is how fast a revocation stops a key release) and its audit entry follows through the
+        // writer queue, ahead of any later write. A release is decided only inside the write transaction.
+        using (var c = db.Open())
+        {
+            var job = RequireOwnJob(c, null, id, session);
+            if (KeyReleaseRefusal(c, null, job, time) is { } early)
+            {
+                _ = db.WriteAsync((w, tx) => RecordRefusal(w, tx, id, early, audit, time))
+                    .ContinueWith(t => loggers.CreateLogger(typeof(EnclaveEndpoints)).LogError(t.Exception, "auditing a key release refusal failed"), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                throw ApiException.Conflict(early.Code, early.Reason);
+            }
+        }
+
         var (keys, refusal) = await db.WriteAsync<(DatasetKeysResponse?, ApiException?)>((c, tx) =>
         {
             var job = RequireOwnJob(c, tx, id, session);
-            var contract = Store.FindContract(c, tx, job.ContractId)!;
+            if (KeyReleaseRefusal(c, tx, job, time) is { } refused)
+            {
+                RecordRefusal(c, tx, id, refused, audit, time);
+                return (null, ApiException.Conflict(refused.Code, refused.Reason));
+            }
+
             var computation = Store.FindComputation(c, tx, job.ComputationId)!;
-            var contractState = GovernanceEndpoints.EffectiveState(contract, time);
-            string? code = null, reason = null;
-            if (job.State != "running")
-            {
-                (code, reason) = ("job.not_running", $"key release refused: job '{id}' is {job.State}");
-            }
-            else if (contractState != "active")
-            {
-                (code, reason) = ("contract.not_active", $"key release refused: contract '{contract.Document.Id}' is {contractState}");
-            }
-            else if (computation.State != "approved")
-            {
-                (code, reason) = ("computation.not_approved", $"key release refused: computation '{computation.Document.Id}' is {computation.State}");
-            }
-            else if (ConsentStore.Blocking(c, tx, contract.Document.Id, computation.Document.Id, computation.Tables) is { } revoked)
-            {
-                (code, reason) = ("consent.revoked", "key release refused: " + revoked);
-            }
-            else if (computation.Document.Privacy.Mode != PrivacySpec.AggregateMode && BudgetLedger.Unpaid(c, tx, contract.Document.Id, id, computation.Tables) is { } unpaid)
-            {
-                // Every dp job is created with its charges, so this never fires unless that invariant broke: fail closed.
-                (code, reason) = ("budget.not_charged", $"key release refused: job '{id}' has no privacy budget charge for dataset '{unpaid}'");
-            }
-
-            if (code is not null)
-            {
-                Database.Exec(c, "UPDATE jobs SET state = 'refused', reason_code = $c, reason = $r, updated_at = $t WHERE id = $id;", tx, ("$c", code), ("$r", reason), ("$t", Store.Now(time)), ("$id", id));
-                audit.Append(c, tx, "server", "job.refused", "job/" + id, "refused", code, reason);
-                return (null, ApiException.Conflict(code, reason!));
-            }
-
             var datasets = Store.Datasets(c, tx, job.ContractId).Where(d => computation.Tables.Contains(d.Name)).ToList();
             var response = new DatasetKeysResponse(datasets.Select(d => new WrappedDatasetKey(d.Name, d.KeyName!, d.WrappedKey!)).ToList());
             audit.Append(c, tx, session.Actor, "job.keys_released", "job/" + id);
             return (response, null);
         });
         return refusal is not null ? throw refusal : Results.Ok(keys);
+    }
+
+    /// <summary>The consent lock: why the wrapped data keys of this job may not be released now, or null.</summary>
+    private static (string Code, string Reason)? KeyReleaseRefusal(Microsoft.Data.Sqlite.SqliteConnection c, Microsoft.Data.Sqlite.SqliteTransaction? tx, JobRow job, TimeProvider time)
+    {
+        if (job.State != "running")
+        {
+            return ("job.not_running", $"key release refused: job '{job.Id}' is {job.State}" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
+        }
+
+        var contract = Store.FindContract(c, tx, job.ContractId)!;
+        var computation = Store.FindComputation(c, tx, job.ComputationId)!;
+        var contractState = GovernanceEndpoints.EffectiveState(contract, time);
+        if (contractState != "active")
+        {
+            return ("contract.not_active", $"key release refused: contract '{contract.Document.Id}' is {contractState}");
+        }
+
+        if (computation.State != "approved")
+        {
+            return ("computation.not_approved", $"key release refused: computation '{computation.Document.Id}' is {computation.State}");
+        }
+
+        if (ConsentStore.Blocking(c, tx, contract.Document.Id, computation.Document.Id, computation.Tables) is { } revoked)
+        {
+            return ("consent.revoked", "key release refused: " + revoked);
+        }
+
+        // Every dp job is created with its charges, so this never fires unless that invariant broke: fail closed.
+        return computation.Document.Privacy.Mode != PrivacySpec.AggregateMode && BudgetLedger.Unpaid(c, tx, contract.Document.Id, job.Id, computation.Tables) is { } unpaid
+            ? ("budget.not_charged", $"key release refused: job '{job.Id}' has no privacy budget charge for dataset '{unpaid}'")
+            : null;
+    }
+
+    private static int RecordRefusal(Microsoft.Data.Sqlite.SqliteConnection c, Microsoft.Data.Sqlite.SqliteTransaction tx, string id, (string Code, string Reason) refusal, AuditLog audit, TimeProvider time)
+    {
+        // A job still running is refused for good; a job already cancelled keeps its state and reason
+        // (the revocation or termination that ended it).
+        Database.Exec(c, "UPDATE jobs SET state = 'refused', reason_code = $c, reason = $r, lease_expires_at = NULL, updated_at = $t WHERE id = $id AND state = 'running';", tx,
+            ("$c", refusal.Code), ("$r", refusal.Reason), ("$t", Store.Now(time)), ("$id", id));
+        audit.Append(c, tx, "server", "job.refused", "job/" + id, "refused", refusal.Code, refusal.Reason);
+        return 0;
     }
 
     private static async Task<IResult> Ciphertext(string id, string name, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit)
@@ -141,6 +229,12 @@ public static class EnclaveEndpoints
         var refusal = await db.WriteAsync<ApiException?>((c, tx) =>
         {
             var job = RequireOwnJob(c, tx, id, session);
+            if (job.State == "finished" && job.ResultJws == submission.ResultJws)
+            {
+                // A retry after a lost response (e.g. the server restarted after committing): already done.
+                return null;
+            }
+
             string? code = null, reason = null;
             if (record is null || record.JobId != id)
             {
@@ -177,32 +271,53 @@ public static class EnclaveEndpoints
             }
 
             var entry = audit.Append(c, tx, session.Actor, "job.finished", "job/" + id);
-            Database.Exec(c, "UPDATE jobs SET state = 'finished', result_jws = $j, audit_index = $a, updated_at = $t WHERE id = $id;", tx,
+            Database.Exec(c, "UPDATE jobs SET state = 'finished', result_jws = $j, audit_index = $a, lease_expires_at = NULL, updated_at = $t WHERE id = $id;", tx,
                 ("$j", submission.ResultJws), ("$a", entry.Seq), ("$t", Store.Now(time)), ("$id", id));
             return null;
         });
         return refusal is not null ? throw refusal : Results.Ok(new { id, state = "finished" });
     }
 
-    private static async Task<IResult> ReportFailure(string id, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time)
+    private static async Task<IResult> ReportFailure(string id, HttpContext http, Database db, LocalAttestation attestation, AuditLog audit, TimeProvider time, JobLeases leases)
     {
         var session = await AuthenticateAsync(http, attestation, audit, "job/" + id);
         var body = await GovernanceEndpoints.ReadBodyAsync(http);
         var failure = GovernanceEndpoints.ParseBody<JobFailureReport>(body, "failure report");
-        var outcome = failure.Outcome == "refused" ? "refused" : "failed";
-        await db.WriteAsync((c, tx) =>
+        var outcome = failure.Outcome switch
+        {
+            "refused" => "refused",
+            JobCancelledOutcome => JobCancelledOutcome,
+            _ => "failed",
+        };
+        var state = await db.WriteAsync((c, tx) =>
         {
             var job = RequireOwnJob(c, tx, id, session);
-            if (job.State == "running")
+            var code = Truncate(failure.Code, 64);
+            var reason = Truncate(failure.Reason, 300);
+            if (outcome == JobCancelledOutcome)
             {
-                Database.Exec(c, "UPDATE jobs SET state = $s, reason_code = $c, reason = $r, updated_at = $t WHERE id = $id;", tx,
-                    ("$s", outcome), ("$c", Truncate(failure.Code, 64)), ("$r", Truncate(failure.Reason, 300)), ("$t", Store.Now(time)), ("$id", id));
-                audit.Append(c, tx, session.Actor, "job." + outcome, "job/" + id, outcome, Truncate(failure.Code, 64), Truncate(failure.Reason, 300));
+                // The enclave stopped the job in flight and released nothing. If the server still counts
+                // the job as running (the enclave lost its lease), end the lease so that it is requeued.
+                if (job.State == "running")
+                {
+                    leases.Release(c, tx, id);
+                }
+
+                audit.Append(c, tx, session.Actor, "job.interrupted", "job/" + id, "refused", job.State == "running" ? code : job.ReasonCode ?? code, reason);
+                return job.State;
             }
 
-            return 0;
+            if (job.State == "running")
+            {
+                Database.Exec(c, "UPDATE jobs SET state = $s, reason_code = $c, reason = $r, lease_expires_at = NULL, updated_at = $t WHERE id = $id;", tx,
+                    ("$s", outcome), ("$c", code), ("$r", reason), ("$t", Store.Now(time)), ("$id", id));
+                audit.Append(c, tx, session.Actor, "job." + outcome, "job/" + id, outcome, code, reason);
+                return outcome;
+            }
+
+            return job.State;
         });
-        return Results.Ok(new { id, state = outcome });
+        return Results.Ok(new { id, state });
     }
 
     private static string Truncate(string? s, int max) => s is null ? string.Empty : s.Length <= max ? s.ReplaceLineEndings(" ") : s[..max].ReplaceLineEndings(" ");

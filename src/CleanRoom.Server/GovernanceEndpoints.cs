@@ -12,6 +12,7 @@ public static class GovernanceEndpoints
         app.MapPost("/api/contracts", DraftContract);
         app.MapGet("/api/contracts/{id}", GetContract);
         app.MapPost("/api/contracts/{id}/signatures", SignContract);
+        app.MapPost("/api/contracts/{id}/terminate", TerminateContract);
         app.MapPost("/api/contracts/{id}/computations", ProposeComputation);
         app.MapGet("/api/computations/{id}", GetComputation);
         app.MapPost("/api/computations/{id}/votes", Vote);
@@ -133,6 +134,64 @@ public static class GovernanceEndpoints
         return Results.Ok(new { id, state });
     }
 
+    /// <summary>
+    /// A contract manager ends an active contract for good: from the commit on, no computation, vote, run,
+    /// key release or result for it; its queued and running jobs are cancelled (their enclaves are woken
+    /// through the heartbeat and stop in flight), all in one audited transaction.
+    /// </summary>
+    private static async Task<IResult> TerminateContract(string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time, JobLeases leases)
+    {
+        var body = await ReadBodyAsync(http);
+        var row = store.FindContract(id) ?? throw ApiException.NotFound("contract.not_found", $"contract '{id}' does not exist");
+        var target = "contract/" + id;
+        var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), row.Document, target, http.RequestAborted);
+        await auth.RequireRoleAsync(party, Roles.ContractManager, "terminating a contract", target, http.RequestAborted);
+        var request = body.Length == 0 ? new TerminateRequest(null) : ParseBody<TerminateRequest>(body, "termination");
+        var given = string.IsNullOrWhiteSpace(request.Reason) ? string.Empty : ": " + Truncate(request.Reason, 200);
+        var (refusal, cancelled) = await db.WriteAsync((c, tx) =>
+        {
+            var current = Store.FindContract(c, tx, id)!;
+            var state = EffectiveState(current, time);
+            if (state != "active")
+            {
+                var reason = $"termination refused: contract '{id}' is {state}; only an active contract can be terminated";
+                audit.Append(c, tx, party.Name, "contract.terminated", target, "refused", "contract.not_active", reason);
+                return (ApiException.Conflict("contract.not_active", reason), new List<string>());
+            }
+
+            var now = Store.Now(time);
+            Database.Exec(c, "UPDATE contracts SET state = 'terminated' WHERE id = $id;", tx, ("$id", id));
+            audit.Append(c, tx, party.Name, "contract.terminated", target, "ok", "contract.terminated", $"contract terminated by '{party.Name}'{given}");
+            var jobs = new List<string>();
+            var jobReason = $"job cancelled: contract '{id}' terminated by '{party.Name}'";
+            using (var cmd = Database.Command(c, "UPDATE jobs SET state = 'cancelled', reason_code = 'contract.terminated', reason = $r, lease_expires_at = NULL, updated_at = $t WHERE contract_id = $c AND state IN ('queued', 'running') RETURNING id;", tx,
+                ("$r", jobReason), ("$t", now), ("$c", id)))
+            using (var r = cmd.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    jobs.Add(r.GetString(0));
+                }
+            }
+
+            foreach (var job in jobs.Order(StringComparer.Ordinal))
+            {
+                audit.Append(c, tx, "server", "job.cancelled", "job/" + job, "refused", "contract.terminated", jobReason);
+            }
+
+            return ((ApiException?)null, jobs);
+        });
+        if (refusal is not null)
+        {
+            throw refusal;
+        }
+
+        leases.Notify(cancelled);
+        return Results.Ok(new ContractTermination(id, "terminated", cancelled));
+    }
+
+    private static string Truncate(string s, int max) => (s.Length <= max ? s : s[..max]).ReplaceLineEndings(" ");
+
     /// <summary>The contract's state as of now: a contract past its validity window is expired whatever the stored state says.</summary>
     internal static string EffectiveState(ContractRow row, TimeProvider time) =>
         row.State == "active" && !row.Document.IsWithinValidity(time.GetUtcNow()) ? "expired" : row.State;
@@ -205,7 +264,7 @@ public static class GovernanceEndpoints
         return Results.Ok(view);
     }
 
-    private static async Task<IResult> Vote(string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth)
+    private static async Task<IResult> Vote(string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time)
     {
         var body = await ReadBodyAsync(http);
         var view = store.ComputationView(id);
@@ -218,6 +277,12 @@ public static class GovernanceEndpoints
         {
             await audit.AppendAsync(party.Name, "computation.voted", target, "refused", code, reason);
             return new ApiException(status, code, reason);
+        }
+
+        var contractState = EffectiveState(contract, time);
+        if (contractState != "active")
+        {
+            throw await Refuse(409, "contract.not_active", $"vote refused: contract '{contract.Document.Id}' is {contractState}, not active");
         }
 
         if (!view.RequiredApprovers.Contains(party.Name))
@@ -278,3 +343,7 @@ public static class GovernanceEndpoints
         return Results.Ok(new { id, state });
     }
 }
+
+public sealed record TerminateRequest(string? Reason);
+
+public sealed record ContractTermination(string Id, string State, IReadOnlyList<string> CancelledJobs);

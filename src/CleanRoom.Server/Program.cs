@@ -19,6 +19,11 @@ for (var i = 0; i < args.Length; i++)
         case "--sim-amd": options.SimulatedAmdDirectory = Next(); break;
         case "--urls": urls = Next(); break;
         case "--ready-file": readyFile = Next(); break;
+        case "--job-lease":
+            options.JobLease = int.TryParse(Next(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var leaseSeconds) && leaseSeconds is >= 1 and <= 3600
+                ? TimeSpan.FromSeconds(leaseSeconds)
+                : throw new ArgumentException("--job-lease takes whole seconds between 1 and 3600");
+            break;
         case "--help" or "-h":
             Console.WriteLine("""
                 cleanroom-server: governance API, key broker, audit log and (simulated mode) attestation authority.
@@ -28,6 +33,7 @@ for (var i = 0; i < args.Length; i++)
                   --sim-amd DIR              simulated AMD platform directory (its ARK is the trusted simulated root)
                   --urls URL                 listen address (default http://127.0.0.1:0, a free loopback port)
                   --ready-file FILE          write the bound URL to FILE once listening
+                  --job-lease SECONDS        lease on a claimed job, renewed by the enclave's heartbeat (default 30)
                 """);
             return 0;
         default:
@@ -64,6 +70,8 @@ builder.Services.AddSingleton<ServerPolicies>();
 builder.Services.AddSingleton<ComputationAnalyzer>();
 builder.Services.AddSingleton<KeyBroker>();
 builder.Services.AddSingleton<LocalAttestation>();
+builder.Services.AddSingleton<JobLeases>();
+builder.Services.AddHostedService<JobLeaseReaper>();
 
 var app = builder.Build();
 app.Use(async (http, next) =>

@@ -18,6 +18,13 @@ public sealed class ServerOptions
     /// <summary>Public base URL of this server, used as the local attestation authority's issuer prefix.</summary>
     public string? PublicUrl { get; set; }
 
+    /// <summary>
+    /// Lease on a claimed job, renewed by the enclave's heartbeat while the job runs; when it expires the
+    /// job goes back to the queue (see JobLeases). Short enough that a crash delays a job by seconds, long
+    /// enough to ride out a server restart without losing the enclave's work.
+    /// </summary>
+    public TimeSpan JobLease { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Largest accepted ciphertext upload.</summary>
     public long MaxCiphertextBytes { get; set; } = 64L * 1024 * 1024 * 1024;
 }

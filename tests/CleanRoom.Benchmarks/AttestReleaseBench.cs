@@ -22,55 +22,9 @@ internal static class AttestReleaseBench
 {
     public static async Task RunAsync(TextWriter output, int iterations)
     {
-        var root = Directory.CreateTempSubdirectory("cleanroom-bench-attest-").FullName;
-        Process? server = null;
-        try
-        {
-            var simAmd = Path.Combine(root, "sim-amd");
-            using (var created = SimulatedAmdPlatform.Create())
-            {
-                created.Save(simAmd);
-            }
-
-            var data = Directory.CreateDirectory(Path.Combine(root, "server-data")).FullName;
-            var ready = Path.Combine(data, "ready");
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { ServerDll(), "--data-dir", data, "--policies", Path.Combine(RepoRoot(), "attestation-policies"), "--simulated-attestation", "--sim-amd", simAmd, "--ready-file", ready })
-            {
-                psi.ArgumentList.Add(a);
-            }
-
-            server = Process.Start(psi)!;
-            server.OutputDataReceived += (_, _) => { };
-            server.ErrorDataReceived += (_, _) => { };
-            server.BeginOutputReadLine();
-            server.BeginErrorReadLine();
-            var deadline = DateTime.UtcNow.AddMinutes(1);
-            while (!File.Exists(ready) || (await File.ReadAllTextAsync(ready)).Length == 0)
-            {
-                if (server.HasExited || DateTime.UtcNow > deadline)
-                {
-                    throw new InvalidOperationException("cleanroom-server did not start");
-                }
-
-                await Task.Delay(100);
-            }
-
-            var url = new Uri((await File.ReadAllTextAsync(ready)).Trim() + "/");
-            var key = await CreateDatasetKeyAsync(url);
-            await MeasureAsync(output, url, simAmd, key, iterations);
-        }
-        finally
-        {
-            if (server is { HasExited: false })
-            {
-                server.Kill(entireProcessTree: true);
-                await server.WaitForExitAsync();
-            }
-
-            server?.Dispose();
-            Directory.Delete(root, recursive: true);
-        }
+        await using var server = await LocalServer.StartAsync("cleanroom-bench-attest-");
+        var key = await CreateDatasetKeyAsync(server.Url);
+        await MeasureAsync(output, server.Url, server.SimAmd, key, iterations);
     }
 
     private static async Task MeasureAsync(TextWriter output, Uri url, string simAmd, DatasetKeyView key, int iterations)
@@ -128,9 +82,9 @@ internal static class AttestReleaseBench
 
         output.WriteLine(
             $"attest+release (loopback, simulated SEV-SNP, {iterations} iterations after {warmup} warm-up): " +
-            $"p50 {Percentile(total, 0.5):N2} ms, p99 {Percentile(total, 0.99):N2} ms " +
-            $"(attest p50 {Percentile(attest, 0.5):N2} / p99 {Percentile(attest, 0.99):N2} ms; " +
-            $"release p50 {Percentile(release, 0.5):N2} / p99 {Percentile(release, 0.99):N2} ms; evidence creation excluded)");
+            $"p50 {LocalServer.Percentile(total, 0.5):N2} ms, p99 {LocalServer.Percentile(total, 0.99):N2} ms " +
+            $"(attest p50 {LocalServer.Percentile(attest, 0.5):N2} / p99 {LocalServer.Percentile(attest, 0.99):N2} ms; " +
+            $"release p50 {LocalServer.Percentile(release, 0.5):N2} / p99 {LocalServer.Percentile(release, 0.99):N2} ms; evidence creation excluded)");
     }
 
     /// <summary>Three parties sign a contract; the data provider asks the broker for a dataset KEK under the contract's release policy.</summary>
@@ -179,29 +133,5 @@ internal static class AttestReleaseBench
                 party.Dispose();
             }
         }
-    }
-
-    private static double Percentile(double[] values, double fraction)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[Math.Clamp((int)Math.Ceiling(fraction * sorted.Length) - 1, 0, sorted.Length - 1)];
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CleanRoom.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("CleanRoom.sln not found above the benchmark directory");
-    }
-
-    private static string ServerDll()
-    {
-        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var path = Path.Combine(RepoRoot(), "src", "CleanRoom.Server", "bin", configuration, "net10.0", "cleanroom-server.dll");
-        return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is not built; build the solution first");
     }
 }

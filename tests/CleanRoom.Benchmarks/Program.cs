@@ -5,9 +5,10 @@ using CleanRoom.Benchmarks;
 //   --rows 1000000,10000000   demo query sizes (rows per party)
 //   --envelope-mib 256,1024   envelope throughput sizes
 //   --merkle 1000000          audit-log entries
-//   --only envelope|merkle|demo|attest|audit
+//   --only envelope|merkle|demo|attest|audit|revoke
 //   --attest 200              attest-and-release round trips
 //   --audit 1000000           audit-log entries for the durability/proof/verification figures
+//   --revoke 200,30           revocation propagation iterations: key release refused, in-flight job cancelled
 string? Arg(string name)
 {
     var i = Array.IndexOf(args, name);
@@ -48,6 +49,12 @@ if (only is null or "attest")
 if (only is null or "audit")
 {
     await AuditBench.RunAsync(output, int.Parse(Arg("--audit") ?? "1000000", CultureInfo.InvariantCulture));
+}
+
+if (only is null or "revoke")
+{
+    var counts = (Arg("--revoke") ?? "200,30").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+    await RevokeBench.RunAsync(output, counts[0], counts.Length > 1 ? counts[1] : 30);
 }
 
 return 0;

@@ -49,6 +49,27 @@ public sealed class SqlSandboxTests
     }
 
     [Fact]
+    public async Task Cancelling_the_token_interrupts_the_query_in_flight()
+    {
+        using var sandbox = new SqlSandbox("512MB");
+        sandbox.LockDown();
+        using var cts = new CancellationTokenSource();
+        using var interrupt = sandbox.InterruptOn(cts.Token);
+
+        // Tens of billions of rows: minutes of work, so only an interrupt ends it within the test's patience.
+        var query = Task.Run(() => sandbox.Query("SELECT sum(hash(a.range)) FROM range(50000000000) AS a", []));
+        while (!sandbox.IsStatementRunning && !query.IsCompleted)
+        {
+            await Task.Yield();
+        }
+
+        await cts.CancelAsync();
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => query.WaitAsync(TimeSpan.FromMinutes(2)));
+        Assert.Equal(SqlSandbox.InterruptedMessage, ex.Message);
+        Assert.Throws<OperationCanceledException>(() => sandbox.Query("SELECT 1", []));
+    }
+
+    [Fact]
     public void Queries_are_refused_before_lock_down()
     {
         using var sandbox = LoadedSandbox();

@@ -12,7 +12,7 @@ public sealed class OpenApiTests(CleanRoomFixture f)
         using var doc = JsonDocument.Parse(await http.GetStringAsync("openapi/v1.json"));
         Assert.StartsWith("3.", doc.RootElement.GetProperty("openapi").GetString(), StringComparison.Ordinal);
         var paths = doc.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
-        foreach (var expected in new[] { "/api/contracts", "/api/contracts/{id}/signatures", "/api/computations/{id}/votes", "/api/computations/{id}/jobs", "/api/contracts/{id}/budget", "/attest/SevSnpVm", "/keys/{name}/{version}/release" })
+        foreach (var expected in new[] { "/api/contracts", "/api/contracts/{id}/signatures", "/api/computations/{id}/votes", "/api/computations/{id}/jobs", "/api/contracts/{id}/budget", "/attest/SevSnpVm", "/keys/{name}/{version}/release", "/api/contracts/{id}/terminate", "/api/enclave/jobs/{id}/heartbeat" })
         {
             Assert.Contains(expected, paths);
         }

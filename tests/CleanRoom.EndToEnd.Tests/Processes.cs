@@ -30,6 +30,24 @@ internal static class Processes
         return new ChildProcess(Process.Start(psi)!);
     }
 
+    /// <summary>Starts cleanroom-server in simulated mode and waits until it listens; returns it and its URL.</summary>
+    public static async Task<(ChildProcess Server, Uri Url)> StartServerAsync(string dataDirectory, string simAmd, params string[] extra)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        var ready = Path.Combine(dataDirectory, "ready");
+        File.Delete(ready);
+        var server = Start(ServerDll, ["--data-dir", dataDirectory, "--policies", Policies, "--simulated-attestation", "--sim-amd", simAmd, "--ready-file", ready, .. extra]);
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (!File.Exists(ready) || (await File.ReadAllTextAsync(ready)).Length == 0)
+        {
+            Assert.False(server.Process.HasExited, "server exited: " + server.Output);
+            Assert.True(DateTime.UtcNow < deadline, "server did not start: " + server.Output);
+            await Task.Delay(100);
+        }
+
+        return (server, new Uri((await File.ReadAllTextAsync(ready)).Trim() + "/"));
+    }
+
     public static async Task<(int ExitCode, string Output)> RunAsync(string dll, TimeSpan timeout, params string[] args)
     {
         using var child = Start(dll, args);

@@ -156,6 +156,24 @@ public sealed class RoleMatrixTests(CleanRoomFixture f)
             await Cell("read budget", role, true, api => PartyOperations.GetBudgetAsync(api, id, default));
         }
 
+        // Terminate: only the contract manager; afterwards no computation, vote or run, by anyone.
+        foreach (var role in s_roles.Where(r => r != Roles.ContractManager))
+        {
+            await Cell("terminate", role, false, api => PartyOperations.TerminateContractAsync(api, id, null, default), "auth.role_required");
+        }
+
+        await Cell("terminate", Roles.ContractManager, true, api => PartyOperations.TerminateContractAsync(api, id, "role matrix done", default));
+        await Cell("terminate (again)", Roles.ContractManager, false, api => PartyOperations.TerminateContractAsync(api, id, null, default), "contract.not_active");
+        await Cell("run (terminated)", Roles.Analyst, false, api => PartyOperations.RunAsync(api, id + "-q", new Dictionary<string, string>(), default), "contract.not_active");
+        await Cell("vote (terminated)", Roles.DataProvider, false, api => PartyOperations.VoteAsync(api, id + "-q", VoteStatement.Approve, default), "contract.not_active");
+        await Cell("propose (terminated)", Roles.Analyst, false, api => PartyOperations.ProposeAsync(api, Computation(PartyFor(Roles.Analyst)) with { Id = id + "-q2" }, default), "contract.not_active");
+        using (var auditor = Api(Roles.Auditor))
+        {
+            Assert.Equal("terminated", (await auditor.GetAsync<ContractView>($"api/contracts/{id}", default)).State);
+            var log = (await auditor.GetAsync<AuditExport>($"api/contracts/{id}/audit", default)).Entries;
+            Assert.Contains(log, e => e.Action == "contract.terminated" && e.Target == "contract/" + id && e.Outcome == "ok" && e.Actor == PartyFor(Roles.ContractManager));
+        }
+
         var failures = results.Where(r => r.Length > 0).ToList();
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }

@@ -84,3 +84,9 @@ public sealed record BudgetChargeView(string JobId, string ComputationId, decima
 public sealed record ServerInfo(string Version, string ServerKey, string AttestationIssuer, bool SimulatedAttestation);
 
 public sealed record Problem(string Type, string Title, int Status, string? Detail, string Code);
+
+/// <summary>
+/// The server's answer to an enclave's heartbeat on a running job: the job's state (anything but
+/// "running" tells the enclave to stop at once), the reason it stopped, and the lease now granted.
+/// </summary>
+public sealed record JobHeartbeat(string JobId, string State, string? ReasonCode, string? Reason, int LeaseMilliseconds);

@@ -1,0 +1,108 @@
+using CleanRoom.Attestation;
+using CleanRoom.Cli;
+using CleanRoom.Core;
+using CleanRoom.Core.Api;
+using CleanRoom.Enclave;
+
+namespace CleanRoom.EndToEnd.Tests;
+
+/// <summary>
+/// The server-side backstop of consent: a result reaches recipients only through the server, which
+/// re-checks consent in the transaction that would store it. Here the test itself is the attested
+/// enclave (simulated evidence, the enclave's own client code, no enclave process competing for the
+/// job), so that it can submit a validly signed result after the revocation landed.
+/// </summary>
+public sealed class ResultWithholdingTests : IAsyncLifetime
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("cleanroom-withhold-").FullName;
+    private readonly Dictionary<string, PartyKeys> _parties = [];
+    private ChildProcess? _server;
+    private Uri _url = null!;
+
+    private string SimAmd => Path.Combine(_root, "sim-amd");
+
+    public async Task InitializeAsync()
+    {
+        var (code, output) = await Processes.RunAsync(Processes.EnclaveDll, TimeSpan.FromMinutes(2), "sim-hardware", "--dir", SimAmd);
+        Assert.True(code == 0, output);
+        foreach (var name in new[] { "retailer", "advertiser", "manager" })
+        {
+            _parties[name] = PartyKeys.Create(name);
+        }
+
+        (_server, _url) = await Processes.StartServerAsync(Path.Combine(_root, "server-data"), SimAmd);
+    }
+
+    public Task DisposeAsync()
+    {
+        _server?.Dispose();
+        foreach (var k in _parties.Values)
+        {
+            k.Dispose();
+        }
+
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort
+        }
+
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_result_submitted_after_consent_was_revoked_is_withheld_and_the_audit_says_why()
+    {
+        var contract = await LongJob.CreateAsync(_url, _parties, "withhold", _root, rows: 100);
+        using var keys = new EnclaveKeys();
+        using var enclave = new EnclaveServerClient(new HttpClient { BaseAddress = _url });
+        using var evidence = new SimulatedEvidenceSource(SimulatedAmdPlatform.Load(SimAmd));
+        enclave.Token = await new EnclaveAttestation(evidence, enclave, SimulatedAmdPlatform.SimulatedIssuer, TimeProvider.System).AttestAsync(keys, nonce: null, default);
+
+        using var analyst = new ApiClient(_url, _parties["advertiser"]);
+        var job = await PartyOperations.RunAsync(analyst, LongJob.ComputationId(contract.Id), new Dictionary<string, string>(), default);
+        var ticket = await enclave.ClaimAsync(default);
+        Assert.Equal(job.Id, ticket?.JobId);
+        await enclave.DatasetKeysAsync(job.Id, default);
+
+        using (var retailer = new ApiClient(_url, _parties["retailer"]))
+        {
+            await retailer.PostAsync<object>($"api/contracts/{contract.Id}/consent/revoke", new { scope = "dataset", target = "purchases" }, default);
+        }
+
+        // A result correctly signed by the attested enclave's key: the only thing wrong is the consent.
+        var record = new ResultRecord
+        {
+            JobId = job.Id,
+            ContractId = contract.Id,
+            ContractHash = contract.Hash(),
+            ComputationId = ticket!.Computation.Id,
+            ComputationHash = ticket.Computation.Hash(),
+            SqlSha256 = ticket.Computation.SqlSha256(),
+            Parameters = ticket.Parameters,
+            Datasets = [],
+            AttestationToken = enclave.Token,
+            Privacy = new PrivacyOutcome("aggregate", 10, 0),
+            JobAuditIndex = ticket.StartedAuditIndex,
+            Columns = [],
+            RowCount = 0,
+            Outputs = [],
+            OutputSha256 = Hashing.Sha256Hex(ReadOnlySpan<byte>.Empty),
+            IssuedAt = DateTimeOffset.UtcNow,
+        };
+        var refused = await Assert.ThrowsAsync<JobRefusalException>(() => enclave.SubmitResultAsync(job.Id, Jws.Sign(record, keys.SigningKey, StatementTypes.Result), default));
+        Assert.Equal("result.withheld", refused.Code);
+
+        var noResult = await Assert.ThrowsAsync<CliException>(() => analyst.GetAsync<ResultBundle>($"api/jobs/{job.Id}/result", default));
+        Assert.Equal("job.no_result", noResult.Code);
+        var log = (await analyst.GetAsync<AuditExport>($"api/contracts/{contract.Id}/audit", default)).Entries.Where(e => e.Target == "job/" + job.Id).ToList();
+        Assert.Contains(log, e => e.Action == "job.cancelled" && e.ReasonCode == "consent.revoked");
+        var withheld = Assert.Single(log, e => e.Action == "job.result_withheld");
+        Assert.Equal("result.withheld", withheld.ReasonCode);
+        Assert.Contains("cancelled", withheld.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(log, e => e.Action == "job.finished");
+    }
+}

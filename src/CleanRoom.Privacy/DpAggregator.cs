@@ -229,24 +229,33 @@ public sealed class DpAggregator
 
     private static void Validate(IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
     {
+        if (Check(aggregates, options) is { } error)
+        {
+            throw new ArgumentException(error, nameof(options));
+        }
+    }
+
+    /// <summary>Null when the configuration is usable, else a one-line reason (the planner turns it into a refusal).</summary>
+    internal static string? Check(IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
+    {
         if (options.Epsilon <= 0)
         {
-            throw new ArgumentException("ε must be positive.", nameof(options));
+            return "ε must be positive";
         }
 
         if (options.MaxGroupsContributed < 1)
         {
-            throw new ArgumentException("max_groups_contributed must be at least 1.", nameof(options));
+            return "max_groups_contributed must be at least 1";
         }
 
         if (options.PublicGroupKeys is null && options.Delta is <= 0 or >= 1)
         {
-            throw new ArgumentException("Private partition selection needs 0 < δ < 1.", nameof(options));
+            return "private partition selection needs 0 < δ < 1";
         }
 
         if (options.Delta is < 0 or >= 1)
         {
-            throw new ArgumentException("δ must lie in [0, 1).", nameof(options));
+            return "δ must lie in [0, 1)";
         }
 
         foreach (var spec in aggregates)
@@ -254,19 +263,21 @@ public sealed class DpAggregator
             if (spec.Lower > spec.Upper || spec.Granularity <= 0
                 || Math.Abs(spec.Lower) > MaxBound || Math.Abs(spec.Upper) > MaxBound)
             {
-                throw new ArgumentException($"Aggregate {spec.Name}: need Lower ≤ Upper within ±1e27 and a positive granularity.", nameof(aggregates));
+                return $"aggregate {spec.Name}: need lower ≤ upper within ±1e27 and a positive granularity";
             }
 
             if (spec.Kind == DpAggregateKind.Count && spec.Lower < 0)
             {
-                throw new ArgumentException($"Aggregate {spec.Name}: a count's lower bound cannot be negative.", nameof(aggregates));
+                return $"aggregate {spec.Name}: a count's lower bound cannot be negative";
             }
 
             if (GridMagnitude(spec) > MaxGridBound)
             {
-                throw new ArgumentException($"Aggregate {spec.Name}: bounds / granularity exceed 1e30 grid steps.", nameof(aggregates));
+                return $"aggregate {spec.Name}: bounds / granularity exceed 1e30 grid steps";
             }
         }
+
+        return null;
     }
 
     private sealed class GroupTotals(int aggregateCount)

@@ -53,6 +53,32 @@ public static class DpRewriter
         }
     }
 
+    /// <summary>
+    /// Plans a dp-mode <paramref name="computation"/> of <paramref name="contract"/>: the same checks at proposal (server) and
+    /// before a run (enclave). Also refuses, with <see cref="PrivacyErrorCodes.NoBudget"/>, a computation that reads a dataset
+    /// declaring no (ε, δ) budget.
+    /// </summary>
+    public static DpPlan Plan(ContractDocument contract, ComputationDocument computation, SqlAnalysis analysis, SqlAnalyzer analyzer)
+    {
+        ArgumentNullException.ThrowIfNull(contract);
+        ArgumentNullException.ThrowIfNull(computation);
+        ArgumentNullException.ThrowIfNull(analysis);
+        if (computation.Privacy.Mode != PrivacySpec.DpMode || computation.Privacy.Dp is not { } dp)
+        {
+            return DpPlan.Refused(PrivacyErrorCodes.BadSpec, "the computation is not in dp mode with a DP specification");
+        }
+
+        foreach (var table in analysis.Tables.Distinct(StringComparer.Ordinal))
+        {
+            if (contract.FindDataset(table)?.Budget is null)
+            {
+                return DpPlan.Refused(PrivacyErrorCodes.NoBudget, $"dataset '{table}' declares no differential-privacy budget, so no dp computation may read it");
+            }
+        }
+
+        return Plan(computation.Sql, analysis, dp, ContractCatalog.From(contract), analyzer);
+    }
+
     private sealed class Planner(string sql, SqlAnalysis analysis, DpSpec dp, SqlCatalog catalog, SqlAnalyzer analyzer)
     {
         private readonly List<DatasetSchema> _schemas = analysis.TableReferences

@@ -221,6 +221,47 @@ public sealed class DpRewriterTests : IDisposable
         Assert.Equal(1m, Assert.Single(release.Rows)[1]);
     }
 
+    [Fact]
+    public void A_dp_computation_reading_a_dataset_without_a_budget_is_refused()
+    {
+        const string sql = "SELECT category, count(*) AS n FROM orders GROUP BY category";
+        var orders = new DatasetDeclaration
+        {
+            Name = "orders",
+            Owner = "shop",
+            Columns = TestCatalog.Orders.Columns.Select(c => new DatasetColumn(c.Name, c.Type)).ToList(),
+            PrivacyUnit = "customer_id",
+        };
+        var contract = new ContractDocument
+        {
+            Id = "c",
+            Title = "t",
+            Parties = [],
+            Datasets = [orders],
+            ValidFrom = DateTimeOffset.UnixEpoch,
+            ValidUntil = DateTimeOffset.MaxValue,
+            AttestationPolicy = "simulated",
+        };
+        var computation = new ComputationDocument
+        {
+            Id = "x",
+            ContractId = "c",
+            ContractHash = contract.Hash(),
+            Sql = sql,
+            Privacy = new PrivacySpec(PrivacySpec.DpMode) { Dp = Spec(bounds: [new("n", 0m, 1m)]) },
+            Recipients = [],
+            ProposedBy = "shop",
+        };
+        var analysis = _analyzer.Analyze(sql, ContractCatalog.From(contract));
+
+        var unfunded = DpRewriter.Plan(contract, computation, analysis, _analyzer);
+        var funded = DpRewriter.Plan(contract with { Datasets = [orders with { Budget = new PrivacyBudget(1m, 0.001m) }] }, computation, analysis, _analyzer);
+
+        Assert.Equal(PrivacyErrorCodes.NoBudget, unfunded.ErrorCode);
+        Assert.Contains("orders", unfunded.Reason, StringComparison.Ordinal);
+        Assert.True(funded.IsAllowed, funded.Reason);
+    }
+
     private static DpSpec Spec(IReadOnlyList<DpColumnBound> bounds, IReadOnlyList<IReadOnlyList<string>>? publicGroups = null) => new()
     {
         Epsilon = NoiselessEpsilon,

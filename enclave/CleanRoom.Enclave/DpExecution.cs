@@ -26,17 +26,15 @@ public static class DpExecution
     public static DpRelease Execute(SqlSandbox sandbox, DpPlan plan, IReadOnlyList<BoundParameter> parameters)
     {
         sandbox.LockDown();
-        List<object?[]> rows;
         try
         {
-            (_, rows) = sandbox.Query(plan.PerUnitSql, parameters);
+            // Streamed: the per-unit rows are aggregated as they arrive, never all held at once.
+            return plan.Release(sandbox.QueryRows(plan.PerUnitSql, parameters), CryptoRandomSource.Instance);
         }
         catch (DuckDB.NET.Data.DuckDBException)
         {
             throw new JobRefusalException("sql.execution_failed", "job failed: the approved SQL failed to execute inside the enclave", isPolicyRefusal: false);
         }
-
-        return plan.Release(rows, CryptoRandomSource.Instance);
     }
 
     /// <summary>The job's output table and the privacy outcome for the signed result: ε and δ charged are the approved ones.</summary>

@@ -14,6 +14,7 @@ public sealed class DpAggregator
     // Keeps |bound| / granularity and decimal conversions far from overflow, so no data value can raise an error.
     private const decimal MaxBound = 1_000_000_000_000_000_000_000_000m; // 1e27
     private static readonly BigInteger MaxGridBound = BigInteger.Pow(10, 30);
+    private static readonly BigInteger FastGridLimit = BigInteger.Pow(10, 15);
 
     private readonly IRandomSource _random;
 
@@ -71,6 +72,7 @@ public sealed class DpAggregator
         }
 
         // 2–4. Cap groups per unit, clamp, sum on the grid.
+        var fastGrid = aggregates.Select(IsFastGrid).ToArray();
         var totals = new Dictionary<string, GroupTotals>(StringComparer.Ordinal);
         foreach (var groups in perUnit.Values)
         {
@@ -85,7 +87,16 @@ public sealed class DpAggregator
                 total.Units++;
                 for (var i = 0; i < aggregates.Count; i++)
                 {
-                    total.GridSums[i] += ToGrid(Clamp(values[i], aggregates[i]), aggregates[i]);
+                    var clamped = Clamp(values[i], aggregates[i]);
+                    if (fastGrid[i])
+                    {
+                        // Exact: dividing by a power of ten only moves the decimal point, and |clamped / g| ≤ 1e15.
+                        total.FastSums[i] += (long)Math.Round(clamped / aggregates[i].Granularity, MidpointRounding.ToEven);
+                    }
+                    else
+                    {
+                        total.GridSums[i] += ToGrid(clamped, aggregates[i]);
+                    }
                 }
             }
         }
@@ -126,7 +137,7 @@ public sealed class DpAggregator
 
         // L1 sensitivity in grid units: a unit adds at most ⌈max(|lo|,|hi|)/g⌉ to each of at most L0 groups.
         var sumScale = new Rational(l0 * GridMagnitude(spec), 1) / epsilonShare;
-        var noisyGridSum = total.GridSums[index] + DiscreteLaplace.Sample(sumScale, _random);
+        var noisyGridSum = total.Sum(index) + DiscreteLaplace.Sample(sumScale, _random);
         var noisySum = ToDecimal(noisyGridSum, spec.Granularity);
         if (spec.Kind != DpAggregateKind.Average)
         {
@@ -280,9 +291,35 @@ public sealed class DpAggregator
         return null;
     }
 
+    /// <summary>
+    /// True when the grid of <paramref name="spec"/> allows the fast exact path: granularity a power of ten and at most 1e15
+    /// grid steps per value, so decimal division is exact and sums fit an Int128 for any realistic row count.
+    /// </summary>
+    private static bool IsFastGrid(DpAggregateSpec spec)
+    {
+        if (GridMagnitude(spec) > FastGridLimit)
+        {
+            return false;
+        }
+
+        var g = spec.Granularity;
+        for (var power = 1m; power <= 1e28m / 10m; power *= 10m)
+        {
+            if (g == power || g == 1m / power)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private sealed class GroupTotals(int aggregateCount)
     {
         public BigInteger Units { get; set; }
         public BigInteger[] GridSums { get; } = Enumerable.Repeat(BigInteger.Zero, aggregateCount).ToArray();
+        public Int128[] FastSums { get; } = new Int128[aggregateCount];
+
+        public BigInteger Sum(int index) => GridSums[index] + (BigInteger)FastSums[index];
     }
 }

@@ -98,6 +98,8 @@ public sealed record DpPlan
 
     private IEnumerable<DpUnitRow> UnitRows(IEnumerable<object?[]> rows, Dictionary<string, object?[]> decoded)
     {
+        // Group values repeat across units: encode each distinct value list once.
+        var keys = new Dictionary<object?[], string>(GroupValuesComparer.Instance);
         var groupTexts = new string?[GroupCount];
         foreach (var row in rows)
         {
@@ -107,15 +109,17 @@ public sealed record DpPlan
                 continue; // NULL units never contribute (the SQL filters them too).
             }
 
-            for (var g = 0; g < GroupCount; g++)
+            var groupValues = row[1..(1 + GroupCount)];
+            if (!keys.TryGetValue(groupValues, out var key))
             {
-                groupTexts[g] = DpGroupKey.Format(row[1 + g]);
-            }
+                for (var g = 0; g < GroupCount; g++)
+                {
+                    groupTexts[g] = DpGroupKey.Format(groupValues[g]);
+                }
 
-            var key = DpGroupKey.Encode(groupTexts);
-            if (!decoded.ContainsKey(key))
-            {
-                decoded.Add(key, row[1..(1 + GroupCount)]);
+                key = DpGroupKey.Encode(groupTexts);
+                keys.Add(groupValues, key);
+                decoded.TryAdd(key, groupValues);
             }
 
             var values = new double[Aggregates.Count];
@@ -164,4 +168,44 @@ public sealed record DpPlan
         IConvertible c => c.ToDouble(System.Globalization.CultureInfo.InvariantCulture),
         _ => double.NaN,
     };
+
+    /// <summary>Equality of group value lists as DuckDB returned them (boxed values compared with Equals).</summary>
+    private sealed class GroupValuesComparer : IEqualityComparer<object?[]>
+    {
+        public static GroupValuesComparer Instance { get; } = new();
+
+        public bool Equals(object?[]? x, object?[]? y)
+        {
+            if (ReferenceEquals(x, y))
+            {
+                return true;
+            }
+
+            if (x is null || y is null || x.Length != y.Length)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < x.Length; i++)
+            {
+                if (!object.Equals(x[i], y[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        public int GetHashCode(object?[] values)
+        {
+            var hash = new HashCode();
+            foreach (var value in values)
+            {
+                hash.Add(value);
+            }
+
+            return hash.ToHashCode();
+        }
+    }
 }

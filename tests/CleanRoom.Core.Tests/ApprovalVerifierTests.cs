@@ -59,6 +59,27 @@ public sealed class ApprovalVerifierTests : IDisposable
     }
 
     [Fact]
+    public void A_privacy_file_as_the_readme_shows_it_parses_to_a_dp_spec()
+    {
+        const string json = """
+            {"mode": "dp",
+             "dp": {"epsilon": 1, "delta": 0.000001, "maxGroupsContributed": 4, "unitTable": "exposures",
+                    "bounds": [{"column": "conversions", "lower": 0, "upper": 10},
+                               {"column": "revenue", "lower": 0, "upper": 2000, "granularity": 0.01}]}}
+            """;
+
+        var spec = System.Text.Json.JsonSerializer.Deserialize<PrivacySpec>(json, CanonicalJson.SerializerOptions)!;
+
+        Assert.Equal(PrivacySpec.DpMode, spec.Mode);
+        Assert.Equal(0.000001m, spec.Dp!.Delta);
+        Assert.Equal(4, spec.Dp.MaxGroupsContributed);
+        Assert.Equal("exposures", spec.Dp.UnitTable);
+        Assert.Equal(1m, spec.Dp.Bounds[0].Granularity);
+        Assert.Equal(0.01m, spec.Dp.Bounds[1].Granularity);
+        Assert.Null(spec.Dp.PublicGroups);
+    }
+
+    [Fact]
     public void A_contract_signed_by_every_party_verifies() =>
         Assert.Null(ApprovalVerifier.VerifyContract(_p.Contract, _p.All.Select(k => ContractSig(k)).ToList()));
 

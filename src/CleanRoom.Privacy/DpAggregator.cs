@@ -29,28 +29,35 @@ public sealed class DpAggregator
         ArgumentNullException.ThrowIfNull(aggregates);
         ArgumentNullException.ThrowIfNull(options);
         Validate(aggregates, options);
+        return Run(MergeByUnit(rows, aggregates, PublicKeys(options)).Values, aggregates, options);
+    }
 
-        var l0 = options.MaxGroupsContributed;
-        var publicKeys = options.PublicGroupKeys is { } keys ? new HashSet<string>(keys, StringComparer.Ordinal) : null;
-        var privateSelection = publicKeys is null;
+    /// <summary>
+    /// As <see cref="Aggregate"/>, for rows that arrive ordered by unit (the per-unit SQL sorts them): each unit is
+    /// processed as soon as its rows end, so memory holds one unit's groups instead of every unit's. Throws if a unit's
+    /// rows are not contiguous, since splitting a unit would break its contribution bound.
+    /// </summary>
+    internal DpResult AggregateOrderedByUnit(IEnumerable<DpUnitRow> rows, IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(aggregates);
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(aggregates, options);
+        return Run(MergeContiguous(rows, aggregates, PublicKeys(options)), aggregates, options);
+    }
 
-        // ε is split evenly: one share per measurement (Average measures a sum and a count) plus one for selection.
-        var shares = aggregates.Sum(a => a.Kind == DpAggregateKind.Average ? 2 : 1) + (privateSelection ? 1 : 0);
-        var epsilonShare = Rational.FromDecimal(options.Epsilon) / shares;
-        var cost = new PrivacyCost(options.Epsilon, privateSelection ? options.Delta : 0m);
+    private static HashSet<string>? PublicKeys(DpOptions options) =>
+        options.PublicGroupKeys is { } keys ? new HashSet<string>(keys, StringComparer.Ordinal) : null;
 
-        // 1. Merge duplicate (unit, group) rows defensively; the input should already be one row per pair.
+    /// <summary>1. Merges duplicate (unit, group) rows defensively; the input should already be one row per pair.</summary>
+    private static Dictionary<string, Dictionary<string, double[]>> MergeByUnit(IEnumerable<DpUnitRow> rows, IReadOnlyList<DpAggregateSpec> aggregates, HashSet<string>? publicKeys)
+    {
         var perUnit = new Dictionary<string, Dictionary<string, double[]>>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
-            if (row.Values.Count != aggregates.Count)
+            if (!Accept(row, aggregates, publicKeys))
             {
-                throw new ArgumentException("Each row needs one value per aggregate.", nameof(rows));
-            }
-
-            if (publicKeys is not null && !publicKeys.Contains(row.GroupKey))
-            {
-                continue; // Only public groups are ever output; spend no contribution on others.
+                continue;
             }
 
             if (!perUnit.TryGetValue(row.Unit, out var groups))
@@ -59,22 +66,89 @@ public sealed class DpAggregator
                 perUnit.Add(row.Unit, groups);
             }
 
-            if (!groups.TryGetValue(row.GroupKey, out var values))
+            Merge(groups, row, aggregates);
+        }
+
+        return perUnit;
+    }
+
+    private static IEnumerable<Dictionary<string, double[]>> MergeContiguous(IEnumerable<DpUnitRow> rows, IReadOnlyList<DpAggregateSpec> aggregates, HashSet<string>? publicKeys)
+    {
+        var finished = new HashSet<string>(StringComparer.Ordinal);
+        string? current = null;
+        var groups = new Dictionary<string, double[]>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            if (!Accept(row, aggregates, publicKeys))
             {
-                values = new double[aggregates.Count];
-                groups.Add(row.GroupKey, values);
+                continue;
             }
 
-            for (var i = 0; i < values.Length; i++)
+            if (!string.Equals(row.Unit, current, StringComparison.Ordinal))
             {
-                values[i] = MapNonFinite(values[i] + MapNonFinite(row.Values[i], aggregates[i]), aggregates[i]);
+                if (current is not null)
+                {
+                    yield return groups;
+                    groups = new Dictionary<string, double[]>(StringComparer.Ordinal);
+                }
+
+                if (!finished.Add(row.Unit))
+                {
+                    throw new InvalidOperationException("Per-unit rows must arrive ordered by unit.");
+                }
+
+                current = row.Unit;
             }
+
+            Merge(groups, row, aggregates);
         }
+
+        if (current is not null)
+        {
+            yield return groups;
+        }
+    }
+
+    private static bool Accept(DpUnitRow row, IReadOnlyList<DpAggregateSpec> aggregates, HashSet<string>? publicKeys)
+    {
+        if (row.Values.Count != aggregates.Count)
+        {
+            throw new ArgumentException("Each row needs one value per aggregate.", nameof(row));
+        }
+
+        // Only public groups are ever output; spend no contribution on others.
+        return publicKeys is null || publicKeys.Contains(row.GroupKey);
+    }
+
+    private static void Merge(Dictionary<string, double[]> groups, DpUnitRow row, IReadOnlyList<DpAggregateSpec> aggregates)
+    {
+        if (!groups.TryGetValue(row.GroupKey, out var values))
+        {
+            values = new double[aggregates.Count];
+            groups.Add(row.GroupKey, values);
+        }
+
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = MapNonFinite(values[i] + MapNonFinite(row.Values[i], aggregates[i]), aggregates[i]);
+        }
+    }
+
+    private DpResult Run(IEnumerable<Dictionary<string, double[]>> units, IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
+    {
+        var l0 = options.MaxGroupsContributed;
+        var publicKeys = PublicKeys(options);
+        var privateSelection = publicKeys is null;
+
+        // ε is split evenly: one share per measurement (Average measures a sum and a count) plus one for selection.
+        var shares = aggregates.Sum(a => a.Kind == DpAggregateKind.Average ? 2 : 1) + (privateSelection ? 1 : 0);
+        var epsilonShare = Rational.FromDecimal(options.Epsilon) / shares;
+        var cost = new PrivacyCost(options.Epsilon, privateSelection ? options.Delta : 0m);
 
         // 2–4. Cap groups per unit, clamp, sum on the grid.
         var fastGrid = aggregates.Select(IsFastGrid).ToArray();
         var totals = new Dictionary<string, GroupTotals>(StringComparer.Ordinal);
-        foreach (var groups in perUnit.Values)
+        foreach (var groups in units)
         {
             foreach (var (groupKey, values) in KeepAtMost(groups, l0))
             {

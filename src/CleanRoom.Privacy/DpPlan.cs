@@ -59,7 +59,7 @@ public sealed record DpPlan
         };
 
     /// <summary>
-    /// Runs the DP pipeline over the rows of <see cref="PerUnitSql"/> and returns the released rows in the analyst's column order:
+    /// Runs the DP pipeline over the rows of <see cref="PerUnitSql"/>, in the order the SQL returns them (by unit), and returns the released rows in the analyst's column order:
     /// group values as DuckDB returned them (or, for a public group absent from the data, the approved strings), aggregates as
     /// noisy decimals. Rows are sorted by their group values. Never fails on a data value.
     /// </summary>
@@ -72,7 +72,7 @@ public sealed record DpPlan
         }
 
         var decoded = new Dictionary<string, object?[]>(StringComparer.Ordinal);
-        var result = new DpAggregator(random).Aggregate(UnitRows(perUnitRows, decoded), Aggregates, Options);
+        var result = new DpAggregator(random).AggregateOrderedByUnit(UnitRows(perUnitRows, decoded), Aggregates, Options);
 
         var rows = new List<(object?[] Groups, object?[] Row)>();
         foreach (var group in result.Groups)
@@ -103,7 +103,7 @@ public sealed record DpPlan
         var groupTexts = new string?[GroupCount];
         foreach (var row in rows)
         {
-            var unit = DpGroupKey.Format(row[0]);
+            var unit = DpGroupKey.Format(row[0] is double d && d == 0d ? 0d : row[0]); // −0.0 and 0.0 are one unit
             if (unit is null)
             {
                 continue; // NULL units never contribute (the SQL filters them too).

@@ -10,7 +10,7 @@ namespace CleanRoom.Privacy;
 /// Plans a dp-mode computation: checks that the analyst's allowed aggregate query fits the per-unit DP pipeline and rewrites it
 /// (on DuckDB's AST, never on text) into the per-unit query, one row per (privacy unit, group):
 /// <c>SELECT unit AS __cr_unit, TRY(g1) AS __cr_g0, …, count(*) AS __cr_a0, sum(TRY_CAST(TRY(expr) AS DOUBLE)) AS __cr_a1, …
-/// FROM … WHERE TRY(where) AND unit IS NOT NULL GROUP BY unit, TRY(g1), …</c>. <see cref="DpPlan.Release"/> then caps, clamps, sums and
+/// FROM … WHERE TRY(where) AND unit IS NOT NULL GROUP BY unit, TRY(g1), … ORDER BY __cr_unit</c>. <see cref="DpPlan.Release"/> then caps, clamps, sums and
 /// noises those rows with <see cref="DpAggregator"/>.
 /// </summary>
 /// <remarks>
@@ -188,7 +188,8 @@ public static class DpRewriter
 
             select["group_expressions"] = groupBy;
             select["group_sets"] = new JsonArray(groupSet);
-            select["modifiers"] = new JsonArray();
+            // Ordered by unit, so the pipeline can finish each unit as its rows end instead of holding every unit's groups.
+            select["modifiers"] = AstNodes.SelectNode(AstNodes.Parse(analyzer, $"SELECT 1 AS {UnitColumn} ORDER BY {UnitColumn}"))["modifiers"]!.DeepClone();
             var perUnitSql = analyzer.Deserialize(root.ToJsonString());
 
             return DpPlan.Allowed(perUnitSql, names, outputs, groups.Count, specs, sqlColumns, options, Summarize(unit, specs, options));

@@ -67,6 +67,44 @@ public sealed class DpModeTests(CleanRoomFixture f)
         Assert.All(output.Rows, r => Assert.All(r.Skip(2), v => Assert.True(double.IsFinite(v.GetDouble()))));
     }
 
+    [Fact]
+    public async Task The_cli_proposes_from_a_privacy_file_and_show_prints_the_dp_parameters()
+    {
+        var dir = Directory.CreateTempSubdirectory("cleanroom-dpcli-").FullName;
+        try
+        {
+            f.Parties["advertiser"].Save(dir);
+            var sqlFile = Path.Combine(dir, "q.sql");
+            var privacyFile = Path.Combine(dir, "dp.json");
+            await File.WriteAllTextAsync(sqlFile, "SELECT p.category, count(*) AS n, avg(p.amount) AS mean FROM purchases AS p GROUP BY p.category");
+            await File.WriteAllTextAsync(privacyFile, """
+                {"mode": "dp", "dp": {"epsilon": 0.5, "delta": 0.000001, "maxGroupsContributed": 2,
+                 "bounds": [{"column": "n", "lower": 0, "upper": 3}, {"column": "mean", "lower": 0, "upper": 500, "granularity": 0.01}]}}
+                """);
+            string[] common = ["--server", f.Server.ToString(), "--keys", dir];
+
+            var (code, output) = await Processes.RunAsync(Processes.CliDll, TimeSpan.FromMinutes(1),
+                [.. common, "computation", "propose", "--contract", f.Contract.Id, "--id", "dp-cli", "--sql-file", sqlFile, "--privacy-file", privacyFile, "--recipient", "advertiser", "--as", "advertiser"]);
+            Assert.True(code == 0, output);
+            Assert.Contains("privacy mode dp: ε=0.5, δ=0.000001, max groups per unit=2", output, StringComparison.Ordinal);
+
+            (code, output) = await Processes.RunAsync(Processes.CliDll, TimeSpan.FromMinutes(1),
+                [.. common, "computation", "show", "--computation", "dp-cli", "--as", "advertiser"]);
+            Assert.True(code == 0, output);
+            Assert.Contains("privacy: dp, ε = 0.5, δ = 0.000001, max groups per unit = 2, unit table (first in FROM), bounds n in [0, 3] step 1; mean in [0, 500] step 0.01, private partition selection", output, StringComparison.Ordinal);
+
+            await File.WriteAllTextAsync(privacyFile, "{not json");
+            (code, output) = await Processes.RunAsync(Processes.CliDll, TimeSpan.FromMinutes(1),
+                [.. common, "computation", "propose", "--contract", f.Contract.Id, "--id", "dp-cli-bad", "--sql-file", sqlFile, "--privacy-file", privacyFile, "--recipient", "advertiser", "--as", "advertiser"]);
+            Assert.NotEqual(0, code);
+            Assert.Contains("is not a JSON privacy specification", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("SELECT p.category, max(p.amount) AS top FROM purchases AS p GROUP BY p.category", "top", "privacy.dp_unsupported")]
     [InlineData("SELECT p.category, sum(p.amount) AS total FROM purchases AS p GROUP BY p.category", "other", "privacy.bad_spec")]

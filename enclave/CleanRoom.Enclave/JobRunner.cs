@@ -49,7 +49,8 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
             throw new JobRefusalException("computation.not_approved", "job refused: " + approvalError);
         }
 
-        if (computation.Privacy.Mode != "aggregate" || computation.Privacy.MinDistinctUnits < contract.MinimumK)
+        var dpPlan = DpExecution.PlanOrNull(contract, computation, analysis, analyzer);
+        if (dpPlan is null && (computation.Privacy.Mode != "aggregate" || computation.Privacy.MinDistinctUnits < contract.MinimumK))
         {
             throw new JobRefusalException("privacy.bad_spec", "job refused: the privacy specification is not an aggregate threshold at or above the contract's minimum k");
         }
@@ -60,7 +61,7 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
             throw new JobRefusalException(parameters.ErrorCode!, "job refused: " + parameters.Reason);
         }
 
-        var rewritten = ThresholdRewriter.Rewrite(computation.Sql, analysis, catalog, analyzer);
+        var rewritten = dpPlan is null ? ThresholdRewriter.Rewrite(computation.Sql, analysis, catalog, analyzer) : null;
 
         // 2. Keys: the consent lock (wrapped data keys for this job) and the attestation lock (KEK release).
         var wrapped = await server.DatasetKeysAsync(ticket.JobId, cancellationToken);
@@ -89,12 +90,13 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
             digests.Add(new DatasetDigest(table, datasetTicket.CiphertextSha256));
         }
 
-        // 3. Lock down, run, threshold.
-        var filtered = EnclavePipeline.Execute(sandbox, rewritten, parameters.Parameters, computation.Privacy.MinDistinctUnits);
-        var jsonRows = filtered.Rows.Select(r => (IReadOnlyList<JsonElement>)r.Select(ToJson).ToList()).ToList();
+        // 3. Lock down, run, threshold (or, in dp mode, the per-unit DP pipeline).
+        var (columns, jsonRows, privacy) = dpPlan is not null
+            ? DpExecution.Run(sandbox, dpPlan, parameters.Parameters, computation.Privacy.Dp!)
+            : RunAggregate(sandbox, rewritten!, parameters.Parameters, computation.Privacy.MinDistinctUnits);
 
         // 4. Seal the output to each recipient: the server and anyone else only ever see ciphertext.
-        var output = ResultRecord.SerializeOutput(filtered.Columns, jsonRows);
+        var output = ResultRecord.SerializeOutput(columns, jsonRows);
         var outputSha256 = Hashing.Sha256Hex(output);
         var outputs = new List<ResultOutput>();
         try
@@ -130,9 +132,9 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
             Parameters = ticket.Parameters,
             Datasets = digests,
             AttestationToken = server.Token!,
-            Privacy = new PrivacyOutcome("aggregate", computation.Privacy.MinDistinctUnits, filtered.SuppressedGroups),
+            Privacy = privacy,
             JobAuditIndex = ticket.StartedAuditIndex,
-            Columns = filtered.Columns,
+            Columns = columns,
             RowCount = jsonRows.Count,
             Outputs = outputs,
             OutputSha256 = outputSha256,
@@ -141,6 +143,14 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
         var jws = Jws.Sign(record, keys.SigningKey, StatementTypes.Result);
         await server.SubmitResultAsync(ticket.JobId, jws, cancellationToken);
         return jws;
+    }
+
+    private static (IReadOnlyList<string> Columns, List<IReadOnlyList<JsonElement>> Rows, PrivacyOutcome Privacy) RunAggregate(
+        SqlSandbox sandbox, string rewritten, IReadOnlyList<BoundParameter> parameters, int k)
+    {
+        var filtered = EnclavePipeline.Execute(sandbox, rewritten, parameters, k);
+        var rows = filtered.Rows.Select(r => (IReadOnlyList<JsonElement>)r.Select(ToJson).ToList()).ToList();
+        return (filtered.Columns, rows, new PrivacyOutcome("aggregate", k, filtered.SuppressedGroups));
     }
 
     private async Task<byte[]> ReleaseDataKeyAsync(EnclaveDatasetTicket dataset, WrappedDatasetKey wrappedKey, CancellationToken cancellationToken)

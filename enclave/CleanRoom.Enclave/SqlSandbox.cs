@@ -123,6 +123,37 @@ public sealed class SqlSandbox : IDisposable
         });
     }
 
+    /// <summary>
+    /// Like <see cref="Query"/>, but streams the rows (a new array per row) instead of holding them all: the DP per-unit
+    /// query returns one row per (unit, group). The reader stays open until the enumeration ends.
+    /// </summary>
+    public IEnumerable<object?[]> QueryRows(string sql, IReadOnlyList<BoundParameter> parameters)
+    {
+        if (!_locked)
+        {
+            throw new InvalidOperationException("the sandbox must be locked down before running a computation");
+        }
+
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var p in parameters)
+        {
+            cmd.Parameters.Add(new DuckDBParameter(p.Name, p.Value));
+        }
+
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+
+            yield return row;
+        }
+    }
+
     /// <summary>Runs arbitrary SQL (tests use this to prove the lock-down holds).</summary>
     internal void Exec(string sql)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using CleanRoom.Attestation;
 using CleanRoom.Core;
@@ -256,7 +257,8 @@ internal static class CliApp
         var sqlFile = new Option<string>("--sql-file") { Description = "file with the SQL (one SELECT)", Required = true };
         var k = new Option<int>("--k") { Description = "minimum distinct privacy units per output group", DefaultValueFactory = _ => 10 };
         var recipients = new Option<string[]>("--recipient") { Description = "result recipient party (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
-        var propose = new Command("propose", "propose a computation (as an analyst)") { contract, id, sqlFile, k, recipients, s_as };
+        var privacyFile = new Option<string?>("--privacy-file") { Description = "JSON privacy specification, e.g. {\"mode\":\"dp\",\"dp\":{…}} (replaces --k)" };
+        var propose = new Command("propose", "propose a computation (as an analyst)") { contract, id, sqlFile, k, privacyFile, recipients, s_as };
         propose.SetAction(Guard(async (pr, ct) =>
         {
             using var api = Api(pr);
@@ -267,7 +269,7 @@ internal static class CliApp
                 ContractId = view.Contract.Id,
                 ContractHash = view.Hash,
                 Sql = await File.ReadAllTextAsync(pr.GetValue(sqlFile)!, ct),
-                Privacy = new PrivacySpec("aggregate", pr.GetValue(k)),
+                Privacy = pr.GetValue(privacyFile) is { } file ? await ReadPrivacyFileAsync(file, ct) : new PrivacySpec(PrivacySpec.AggregateMode, pr.GetValue(k)),
                 Recipients = pr.GetValue(recipients)!,
                 ProposedBy = api.Party.Name,
             };
@@ -292,10 +294,36 @@ internal static class CliApp
         {
             using var api = Api(pr);
             var view = await api.GetAsync<ComputationView>($"api/computations/{pr.GetValue(computationId)}", ct);
-            Output(pr, view, $"{view.Computation.Id}: {view.State}; approvers {string.Join(", ", view.RequiredApprovers)}; voted {string.Join(", ", view.Votes.Select(v => v.Party))}\n{view.AnalysisSummary}\n{view.Computation.Sql}");
+            Output(pr, view, $"{view.Computation.Id}: {view.State}; approvers {string.Join(", ", view.RequiredApprovers)}; voted {string.Join(", ", view.Votes.Select(v => v.Party))}\n{DescribePrivacy(view.Computation.Privacy)}\n{view.AnalysisSummary}\n{view.Computation.Sql}");
             return 0;
         }));
         return new Command("computation", "propose, approve and inspect computations") { propose, approve, show };
+    }
+
+    private static async Task<PrivacySpec> ReadPrivacyFileAsync(string path, CancellationToken ct)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<PrivacySpec>(await File.ReadAllBytesAsync(path, ct), CanonicalJson.SerializerOptions)
+                ?? throw new CliException($"privacy file {path} is empty", "cli.bad_privacy_file");
+        }
+        catch (JsonException)
+        {
+            throw new CliException($"privacy file {path} is not a JSON privacy specification ({{\"mode\":\"aggregate\",\"minDistinctUnits\":10}} or {{\"mode\":\"dp\",\"dp\":{{…}}}})", "cli.bad_privacy_file");
+        }
+    }
+
+    /// <summary>One line naming the approved privacy parameters (what approvers sign).</summary>
+    internal static string DescribePrivacy(PrivacySpec privacy)
+    {
+        if (privacy.Mode != PrivacySpec.DpMode || privacy.Dp is not { } dp)
+        {
+            return $"privacy: {privacy.Mode}, k = {privacy.MinDistinctUnits} distinct units per group";
+        }
+
+        var bounds = dp.Bounds.Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Column} in [{b.Lower}, {b.Upper}] step {b.Granularity}"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"privacy: dp, ε = {dp.Epsilon}, δ = {dp.Delta}, max groups per unit = {dp.MaxGroupsContributed}, unit table {dp.UnitTable ?? "(first in FROM)"}, bounds {string.Join("; ", bounds)}, {(dp.PublicGroups is { } groups ? $"{groups.Count} public group(s)" : "private partition selection")}");
     }
 
     private static Command RunCommand()

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -140,21 +141,30 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
             Recipients = ["advertiser"],
             ProposedBy = "advertiser",
         };
-        using (var analyst = Api("advertiser"))
+        // The same query under differential privacy: noisy, bounded per customer, charged against both datasets' budgets.
+        var dpComputation = computation with
         {
-            var proposed = await PartyOperations.ProposeAsync(analyst, computation, ct);
-            Console.WriteLine($"      analysis: {proposed.AnalysisSummary.ReplaceLineEndings(" ")}");
-            Console.WriteLine($"      approvals required from: {string.Join(", ", proposed.RequiredApprovers)}");
-        }
-
-        foreach (var name in new[] { "manager", "retailer", "advertiser" })
+            Id = "conversions-by-campaign-dp",
+            Privacy = new PrivacySpec(PrivacySpec.DpMode) { Dp = DemoData.ConversionsDp },
+        };
+        foreach (var proposal in new[] { computation, dpComputation })
         {
-            using var api = Api(name);
-            var (_, ack) = await PartyOperations.VoteAsync(api, computation.Id, VoteStatement.Approve, ct);
-            state = ack.State ?? "";
-        }
+            using (var analyst = Api("advertiser"))
+            {
+                var proposed = await PartyOperations.ProposeAsync(analyst, proposal, ct);
+                Console.WriteLine($"      {proposal.Id}: {proposed.AnalysisSummary.ReplaceLineEndings(" ")}");
+                Console.WriteLine($"      approvals required from: {string.Join(", ", proposed.RequiredApprovers)}");
+            }
 
-        Console.WriteLine($"      computation is {state}");
+            foreach (var name in new[] { "manager", "retailer", "advertiser" })
+            {
+                using var api = Api(name);
+                var (_, ack) = await PartyOperations.VoteAsync(api, proposal.Id, VoteStatement.Approve, ct);
+                state = ack.State ?? "";
+            }
+
+            Console.WriteLine($"      computation '{proposal.Id}' is {state}");
+        }
 
         // The manager keeps a signed checkpoint of the log as it is before the run; the final audit
         // check proves the log still extends it (a rollback or fork would fail).
@@ -164,22 +174,25 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
             await File.WriteAllTextAsync(Path.Combine(outDir, "checkpoint-before-run.json"), JsonSerializer.Serialize(saved, new JsonSerializerOptions(CanonicalJson.SerializerOptions) { WriteIndented = true }), ct);
         }
 
-        Step("8/9", "advertiser runs it: the enclave attests, obtains the keys, decrypts in memory, runs locked-down DuckDB, applies k = 10, signs");
-        JobView job;
+        Step("8/9", "advertiser runs both: the enclave attests, obtains the keys, decrypts in memory, runs locked-down DuckDB, applies k = 10 (then the DP pipeline), signs");
         using (var analyst = Api("advertiser"))
         {
-            job = await PartyOperations.RunAsync(analyst, computation.Id, new Dictionary<string, string>(), ct);
-            var sw = Stopwatch.StartNew();
-            job = await CliApp.WithSpinnerAsync(null, $"job {job.Id}: attest, release keys, decrypt, query, threshold, sign", () => PartyOperations.WaitAsync(analyst, job.Id, TimeSpan.FromMinutes(20), ct));
-            Console.WriteLine($"      job {job.Id}: {job.State} in {sw.Elapsed.TotalSeconds:0.0} s" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
-            if (job.State != "finished")
+            foreach (var (id, file) in new[] { (computation.Id, "result.json"), (dpComputation.Id, "result-dp.json") })
             {
-                Console.WriteLine("FAIL  job did not finish");
-                return 1;
+                var job = await PartyOperations.RunAsync(analyst, id, new Dictionary<string, string>(), ct);
+                var sw = Stopwatch.StartNew();
+                job = await CliApp.WithSpinnerAsync(null, $"job {job.Id}: attest, release keys, decrypt, query, {(id == computation.Id ? "threshold" : "add noise")}, sign", () => PartyOperations.WaitAsync(analyst, job.Id, TimeSpan.FromMinutes(20), ct));
+                Console.WriteLine($"      job {job.Id} ({id}): {job.State} in {sw.Elapsed.TotalSeconds:0.0} s" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
+                if (job.State != "finished")
+                {
+                    Console.WriteLine("FAIL  job did not finish");
+                    return 1;
+                }
+
+                var bundle = await analyst.GetAsync<ResultBundle>($"api/jobs/{job.Id}/result", ct);
+                await File.WriteAllTextAsync(Path.Combine(outDir, file), JsonSerializer.Serialize(bundle, new JsonSerializerOptions(CanonicalJson.SerializerOptions) { WriteIndented = true }), ct);
             }
 
-            var bundle = await analyst.GetAsync<ResultBundle>($"api/jobs/{job.Id}/result", ct);
-            await File.WriteAllTextAsync(Path.Combine(outDir, "result.json"), JsonSerializer.Serialize(bundle, new JsonSerializerOptions(CanonicalJson.SerializerOptions) { WriteIndented = true }), ct);
             var audit = await analyst.GetAsync<AuditExport>($"api/contracts/{contract.Id}/audit", ct);
             await File.WriteAllTextAsync(Path.Combine(outDir, "audit.json"), JsonSerializer.Serialize(audit, new JsonSerializerOptions(CanonicalJson.SerializerOptions) { WriteIndented = true }), ct);
         }
@@ -196,7 +209,15 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
             Console.WriteLine($"{record.Privacy.SuppressedGroups} group(s) suppressed for having fewer than {record.Privacy.MinDistinctUnits} distinct customers.");
         }
 
+        var (dpResultOk, dpVerification) = await CliApp.VerifyResultFileAsync(Path.Combine(outDir, "result-dp.json"), null, policiesDir, json: false, ct, pinnedServerKey: savedCheckpoint.ServerKey, recipient: parties["advertiser"]);
+        if (dpVerification is { Record: { } dpRecord, Output: { } dpOutput })
+        {
+            CliApp.PrintTable(dpOutput, string.Create(CultureInfo.InvariantCulture, $"the same under differential privacy (ε = {dpRecord.Privacy.EpsilonCharged}, δ = {dpRecord.Privacy.DeltaCharged}, at most {DemoData.ConversionsDp.MaxGroupsContributed} groups per customer)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Noisy values; groups released only when their noisy customer count clears the selection threshold. ε = {dpRecord.Privacy.EpsilonCharged}, δ = {dpRecord.Privacy.DeltaCharged} charged to purchases and exposures."));
+        }
+
         Console.WriteLine($"{(resultOk ? "PASS" : "FAIL")}  cleanroom result verify {Path.Combine(outDir, "result.json")} --as advertiser --keys {Path.Combine(outDir, "keys")} --server-key {savedCheckpoint.ServerKey}");
+        Console.WriteLine($"{(dpResultOk ? "PASS" : "FAIL")}  cleanroom result verify {Path.Combine(outDir, "result-dp.json")} --as advertiser --keys {Path.Combine(outDir, "keys")} --server-key {savedCheckpoint.ServerKey}");
         Console.WriteLine($"{(auditOk ? "PASS" : "FAIL")}  cleanroom audit verify --file {Path.Combine(outDir, "audit.json")} --checkpoint {Path.Combine(outDir, "checkpoint-before-run.json")}");
         Console.WriteLine($"signed result and audit export are in {outDir}/");
         foreach (var k in parties.Values)
@@ -204,7 +225,7 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
             k.Dispose();
         }
 
-        return resultOk && auditOk ? 0 : 1;
+        return resultOk && dpResultOk && auditOk ? 0 : 1;
     }
 
     private static void Step(string n, string text) => AnsiConsole.MarkupLine($"[bold]{n}[/] {Markup.Escape(text)}");

@@ -67,6 +67,9 @@ internal static class DemoData
         progress?.Report(rows);
     }
 
+    /// <summary>Each demo dataset's total differential-privacy budget over the contract's life.</summary>
+    public static readonly PrivacyBudget DemoBudget = new(10m, 0.00001m);
+
     public static readonly DatasetDeclaration Purchases = new()
     {
         Name = "purchases",
@@ -74,6 +77,7 @@ internal static class DemoData
         Columns = [new("customer_id", "BIGINT"), new("category", "VARCHAR"), new("amount", "DECIMAL(18,2)"), new("purchase_date", "DATE")],
         PrivacyUnit = "customer_id",
         JoinColumns = ["customer_id"],
+        Budget = DemoBudget,
     };
 
     public static readonly DatasetDeclaration Exposures = new()
@@ -83,6 +87,7 @@ internal static class DemoData
         Columns = [new("customer_id", "BIGINT"), new("campaign", "VARCHAR"), new("exposure_date", "DATE")],
         PrivacyUnit = "customer_id",
         JoinColumns = ["customer_id"],
+        Budget = DemoBudget,
     };
 
     /// <summary>The retailer × advertiser contract of the demo (and of the end-to-end tests).</summary>
@@ -115,4 +120,17 @@ internal static class DemoData
         GROUP BY e.campaign, p.category
         ORDER BY e.campaign, p.category
         """;
+
+    /// <summary>
+    /// The demo query in dp mode: per exposed customer (the unit of exposures, first in FROM) at most 4 (campaign, category)
+    /// groups, at most 10 conversions and 2,000.00 of revenue per group; ε = 3 split evenly over conversions, revenue and
+    /// private partition selection, δ = 1e-6 for the selection.
+    /// </summary>
+    public static readonly DpSpec ConversionsDp = new()
+    {
+        Epsilon = 3m,
+        Delta = 0.000001m,
+        MaxGroupsContributed = 4,
+        Bounds = [new("conversions", 0m, 10m), new("revenue", 0m, 2000m, 0.01m)],
+    };
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using CleanRoom.Attestation;
 using CleanRoom.Core;
@@ -105,11 +106,20 @@ internal static class ResultVerifier
     private static ResultTable? CheckOutput(ResultBundle bundle, ResultRecord record, PartyKeys? recipient, Func<string, bool, string, bool> check)
     {
         const string Name = "output";
-        if (record.Privacy.Mode != bundle.Computation.Privacy.Mode || record.Privacy.MinDistinctUnits != bundle.Computation.Privacy.MinDistinctUnits)
+        var approved = bundle.Computation.Privacy;
+        var dp = record.Privacy.Mode == PrivacySpec.DpMode;
+        var privacyMatches = record.Privacy.Mode == approved.Mode && (dp
+            ? approved.Dp is { } spec && record.Privacy.EpsilonCharged == spec.Epsilon && record.Privacy.DeltaCharged == spec.Delta
+            : record.Privacy.MinDistinctUnits == approved.MinDistinctUnits);
+        if (!privacyMatches)
         {
-            check(Name, false, "the result's privacy mode or threshold differs from the approved computation");
+            check(Name, false, "the result's privacy mode, threshold or (ε, δ) differs from the approved computation");
             return null;
         }
+
+        var privacy = dp
+            ? string.Create(CultureInfo.InvariantCulture, $"differential privacy, ε = {record.Privacy.EpsilonCharged}, δ = {record.Privacy.DeltaCharged} charged")
+            : $"aggregate threshold k = {record.Privacy.MinDistinctUnits} distinct units; {record.Privacy.SuppressedGroups} groups suppressed";
 
         var recipients = string.Join(", ", record.Outputs.Select(o => o.Recipient));
         if (recipient is null)
@@ -120,7 +130,7 @@ internal static class ResultVerifier
 
         var table = record.TryOpenOutput(recipient.Name, recipient.EncryptionKey, out var reason);
         check(Name, table is not null, table is not null
-            ? $"{record.RowCount} rows decrypted as '{recipient.Name}' (HPKE X25519/AES-256-GCM, sealed to {recipients}) match the signed digest; aggregate threshold k = {record.Privacy.MinDistinctUnits} distinct units; {record.Privacy.SuppressedGroups} groups suppressed"
+            ? $"{record.RowCount} rows decrypted as '{recipient.Name}' (HPKE X25519/AES-256-GCM, sealed to {recipients}) match the signed digest; {privacy}"
             : reason!);
         return table;
     }

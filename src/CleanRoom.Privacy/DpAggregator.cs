@@ -14,6 +14,7 @@ public sealed class DpAggregator
     // Keeps |bound| / granularity and decimal conversions far from overflow, so no data value can raise an error.
     private const decimal MaxBound = 1_000_000_000_000_000_000_000_000m; // 1e27
     private static readonly BigInteger MaxGridBound = BigInteger.Pow(10, 30);
+    private static readonly BigInteger FastGridLimit = BigInteger.Pow(10, 15);
 
     private readonly IRandomSource _random;
 
@@ -28,28 +29,35 @@ public sealed class DpAggregator
         ArgumentNullException.ThrowIfNull(aggregates);
         ArgumentNullException.ThrowIfNull(options);
         Validate(aggregates, options);
+        return Run(MergeByUnit(rows, aggregates, PublicKeys(options)).Values, aggregates, options);
+    }
 
-        var l0 = options.MaxGroupsContributed;
-        var publicKeys = options.PublicGroupKeys is { } keys ? new HashSet<string>(keys, StringComparer.Ordinal) : null;
-        var privateSelection = publicKeys is null;
+    /// <summary>
+    /// As <see cref="Aggregate"/>, for rows that arrive ordered by unit (the per-unit SQL sorts them): each unit is
+    /// processed as soon as its rows end, so memory holds one unit's groups instead of every unit's. Throws if a unit's
+    /// rows are not contiguous, since splitting a unit would break its contribution bound.
+    /// </summary>
+    internal DpResult AggregateOrderedByUnit(IEnumerable<DpUnitRow> rows, IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(aggregates);
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(aggregates, options);
+        return Run(MergeContiguous(rows, aggregates, PublicKeys(options)), aggregates, options);
+    }
 
-        // ε is split evenly: one share per measurement (Average measures a sum and a count) plus one for selection.
-        var shares = aggregates.Sum(a => a.Kind == DpAggregateKind.Average ? 2 : 1) + (privateSelection ? 1 : 0);
-        var epsilonShare = Rational.FromDecimal(options.Epsilon) / shares;
-        var cost = new PrivacyCost(options.Epsilon, privateSelection ? options.Delta : 0m);
+    private static HashSet<string>? PublicKeys(DpOptions options) =>
+        options.PublicGroupKeys is { } keys ? new HashSet<string>(keys, StringComparer.Ordinal) : null;
 
-        // 1. Merge duplicate (unit, group) rows defensively; the input should already be one row per pair.
+    /// <summary>1. Merges duplicate (unit, group) rows defensively; the input should already be one row per pair.</summary>
+    private static Dictionary<string, Dictionary<string, double[]>> MergeByUnit(IEnumerable<DpUnitRow> rows, IReadOnlyList<DpAggregateSpec> aggregates, HashSet<string>? publicKeys)
+    {
         var perUnit = new Dictionary<string, Dictionary<string, double[]>>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
-            if (row.Values.Count != aggregates.Count)
+            if (!Accept(row, aggregates, publicKeys))
             {
-                throw new ArgumentException("Each row needs one value per aggregate.", nameof(rows));
-            }
-
-            if (publicKeys is not null && !publicKeys.Contains(row.GroupKey))
-            {
-                continue; // Only public groups are ever output; spend no contribution on others.
+                continue;
             }
 
             if (!perUnit.TryGetValue(row.Unit, out var groups))
@@ -58,21 +66,89 @@ public sealed class DpAggregator
                 perUnit.Add(row.Unit, groups);
             }
 
-            if (!groups.TryGetValue(row.GroupKey, out var values))
-            {
-                values = new double[aggregates.Count];
-                groups.Add(row.GroupKey, values);
-            }
-
-            for (var i = 0; i < values.Length; i++)
-            {
-                values[i] = MapNonFinite(values[i] + MapNonFinite(row.Values[i], aggregates[i]), aggregates[i]);
-            }
+            Merge(groups, row, aggregates);
         }
 
+        return perUnit;
+    }
+
+    private static IEnumerable<Dictionary<string, double[]>> MergeContiguous(IEnumerable<DpUnitRow> rows, IReadOnlyList<DpAggregateSpec> aggregates, HashSet<string>? publicKeys)
+    {
+        var finished = new HashSet<string>(StringComparer.Ordinal);
+        string? current = null;
+        var groups = new Dictionary<string, double[]>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            if (!Accept(row, aggregates, publicKeys))
+            {
+                continue;
+            }
+
+            if (!string.Equals(row.Unit, current, StringComparison.Ordinal))
+            {
+                if (current is not null)
+                {
+                    yield return groups;
+                    groups = new Dictionary<string, double[]>(StringComparer.Ordinal);
+                }
+
+                if (!finished.Add(row.Unit))
+                {
+                    throw new InvalidOperationException("Per-unit rows must arrive ordered by unit.");
+                }
+
+                current = row.Unit;
+            }
+
+            Merge(groups, row, aggregates);
+        }
+
+        if (current is not null)
+        {
+            yield return groups;
+        }
+    }
+
+    private static bool Accept(DpUnitRow row, IReadOnlyList<DpAggregateSpec> aggregates, HashSet<string>? publicKeys)
+    {
+        if (row.Values.Count != aggregates.Count)
+        {
+            throw new ArgumentException("Each row needs one value per aggregate.", nameof(row));
+        }
+
+        // Only public groups are ever output; spend no contribution on others.
+        return publicKeys is null || publicKeys.Contains(row.GroupKey);
+    }
+
+    private static void Merge(Dictionary<string, double[]> groups, DpUnitRow row, IReadOnlyList<DpAggregateSpec> aggregates)
+    {
+        if (!groups.TryGetValue(row.GroupKey, out var values))
+        {
+            values = new double[aggregates.Count];
+            groups.Add(row.GroupKey, values);
+        }
+
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = MapNonFinite(values[i] + MapNonFinite(row.Values[i], aggregates[i]), aggregates[i]);
+        }
+    }
+
+    private DpResult Run(IEnumerable<Dictionary<string, double[]>> units, IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
+    {
+        var l0 = options.MaxGroupsContributed;
+        var publicKeys = PublicKeys(options);
+        var privateSelection = publicKeys is null;
+
+        // ε is split evenly: one share per measurement (Average measures a sum and a count) plus one for selection.
+        var shares = aggregates.Sum(a => a.Kind == DpAggregateKind.Average ? 2 : 1) + (privateSelection ? 1 : 0);
+        var epsilonShare = Rational.FromDecimal(options.Epsilon) / shares;
+        var cost = new PrivacyCost(options.Epsilon, privateSelection ? options.Delta : 0m);
+
         // 2–4. Cap groups per unit, clamp, sum on the grid.
+        var fastGrid = aggregates.Select(IsFastGrid).ToArray();
         var totals = new Dictionary<string, GroupTotals>(StringComparer.Ordinal);
-        foreach (var groups in perUnit.Values)
+        foreach (var groups in units)
         {
             foreach (var (groupKey, values) in KeepAtMost(groups, l0))
             {
@@ -85,7 +161,16 @@ public sealed class DpAggregator
                 total.Units++;
                 for (var i = 0; i < aggregates.Count; i++)
                 {
-                    total.GridSums[i] += ToGrid(Clamp(values[i], aggregates[i]), aggregates[i]);
+                    var clamped = Clamp(values[i], aggregates[i]);
+                    if (fastGrid[i])
+                    {
+                        // Exact: dividing by a power of ten only moves the decimal point, and |clamped / g| ≤ 1e15.
+                        total.FastSums[i] += (long)Math.Round(clamped / aggregates[i].Granularity, MidpointRounding.ToEven);
+                    }
+                    else
+                    {
+                        total.GridSums[i] += ToGrid(clamped, aggregates[i]);
+                    }
                 }
             }
         }
@@ -126,7 +211,7 @@ public sealed class DpAggregator
 
         // L1 sensitivity in grid units: a unit adds at most ⌈max(|lo|,|hi|)/g⌉ to each of at most L0 groups.
         var sumScale = new Rational(l0 * GridMagnitude(spec), 1) / epsilonShare;
-        var noisyGridSum = total.GridSums[index] + DiscreteLaplace.Sample(sumScale, _random);
+        var noisyGridSum = total.Sum(index) + DiscreteLaplace.Sample(sumScale, _random);
         var noisySum = ToDecimal(noisyGridSum, spec.Granularity);
         if (spec.Kind != DpAggregateKind.Average)
         {
@@ -229,24 +314,33 @@ public sealed class DpAggregator
 
     private static void Validate(IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
     {
+        if (Check(aggregates, options) is { } error)
+        {
+            throw new ArgumentException(error, nameof(options));
+        }
+    }
+
+    /// <summary>Null when the configuration is usable, else a one-line reason (the planner turns it into a refusal).</summary>
+    internal static string? Check(IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
+    {
         if (options.Epsilon <= 0)
         {
-            throw new ArgumentException("ε must be positive.", nameof(options));
+            return "ε must be positive";
         }
 
         if (options.MaxGroupsContributed < 1)
         {
-            throw new ArgumentException("max_groups_contributed must be at least 1.", nameof(options));
+            return "max_groups_contributed must be at least 1";
         }
 
         if (options.PublicGroupKeys is null && options.Delta is <= 0 or >= 1)
         {
-            throw new ArgumentException("Private partition selection needs 0 < δ < 1.", nameof(options));
+            return "private partition selection needs 0 < δ < 1";
         }
 
         if (options.Delta is < 0 or >= 1)
         {
-            throw new ArgumentException("δ must lie in [0, 1).", nameof(options));
+            return "δ must lie in [0, 1)";
         }
 
         foreach (var spec in aggregates)
@@ -254,24 +348,52 @@ public sealed class DpAggregator
             if (spec.Lower > spec.Upper || spec.Granularity <= 0
                 || Math.Abs(spec.Lower) > MaxBound || Math.Abs(spec.Upper) > MaxBound)
             {
-                throw new ArgumentException($"Aggregate {spec.Name}: need Lower ≤ Upper within ±1e27 and a positive granularity.", nameof(aggregates));
+                return $"aggregate {spec.Name}: need lower ≤ upper within ±1e27 and a positive granularity";
             }
 
             if (spec.Kind == DpAggregateKind.Count && spec.Lower < 0)
             {
-                throw new ArgumentException($"Aggregate {spec.Name}: a count's lower bound cannot be negative.", nameof(aggregates));
+                return $"aggregate {spec.Name}: a count's lower bound cannot be negative";
             }
 
             if (GridMagnitude(spec) > MaxGridBound)
             {
-                throw new ArgumentException($"Aggregate {spec.Name}: bounds / granularity exceed 1e30 grid steps.", nameof(aggregates));
+                return $"aggregate {spec.Name}: bounds / granularity exceed 1e30 grid steps";
             }
         }
+
+        return null;
+    }
+
+    /// <summary>
+    /// True when the grid of <paramref name="spec"/> allows the fast exact path: granularity a power of ten and at most 1e15
+    /// grid steps per value, so decimal division is exact and sums fit an Int128 for any realistic row count.
+    /// </summary>
+    private static bool IsFastGrid(DpAggregateSpec spec)
+    {
+        if (GridMagnitude(spec) > FastGridLimit)
+        {
+            return false;
+        }
+
+        var g = spec.Granularity;
+        for (var power = 1m; power <= 1e28m / 10m; power *= 10m)
+        {
+            if (g == power || g == 1m / power)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private sealed class GroupTotals(int aggregateCount)
     {
         public BigInteger Units { get; set; }
         public BigInteger[] GridSums { get; } = Enumerable.Repeat(BigInteger.Zero, aggregateCount).ToArray();
+        public Int128[] FastSums { get; } = new Int128[aggregateCount];
+
+        public BigInteger Sum(int index) => GridSums[index] + (BigInteger)FastSums[index];
     }
 }

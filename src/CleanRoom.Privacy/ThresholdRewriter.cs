@@ -7,6 +7,7 @@ namespace CleanRoom.Privacy;
 /// distinct privacy units behind it: hidden columns <c>__cr_units_0</c>, <c>__cr_units_1</c>, … =
 /// <c>count(DISTINCT alias.unit)</c>. COUNT DISTINCT ignores NULL, so NULL units never count, and a join that repeats one
 /// unit's rows adds nothing. <see cref="ThresholdFilter"/> then drops rows under k and strips the columns.
+/// The rest of the query is guarded so that no single row's value can make it raise (see <c>Internal.ErrorOracleGuard</c>).
 /// </summary>
 public static class ThresholdRewriter
 {
@@ -36,13 +37,10 @@ public static class ThresholdRewriter
             }
         }
 
-        JsonNode root;
-        using (var document = analyzer.Serialize(sql))
-        {
-            root = JsonNode.Parse(document.RootElement.GetRawText(), documentOptions: new() { MaxDepth = 1024 })!;
-        }
-
-        var selectList = root["statements"]![0]!["node"]!["select_list"]!.AsArray();
+        var root = Internal.AstNodes.Parse(analyzer, sql);
+        var select = Internal.AstNodes.SelectNode(root);
+        Internal.ErrorOracleGuard.Apply(select, analyzer);
+        var selectList = select["select_list"]!.AsArray();
         for (var i = 0; i < analysis.TableReferences.Count; i++)
         {
             selectList.Add(UnitCountNode(analysis.TableReferences[i], i, analyzer));

@@ -70,6 +70,18 @@ public sealed class ComputationAnalyzer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Plans a dp-mode computation whose SQL was allowed: refuses what the DP pipeline cannot bound, bounds that do not match
+    /// the outputs, and datasets without a budget. The plan's summary tells approvers ε, δ, L0, the bounds and the selection.
+    /// </summary>
+    public DpPlan PlanDp(ContractDocument contract, ComputationDocument computation, SqlAnalysis analysis)
+    {
+        lock (_lock)
+        {
+            return DpRewriter.Plan(contract, computation, analysis, _analyzer);
+        }
+    }
+
     /// <summary>Returns null when the values fit the declared types and domains, else a one-line reason.</summary>
     public string? ValidateParameters(ComputationDocument computation, IReadOnlyDictionary<string, string> values)
     {

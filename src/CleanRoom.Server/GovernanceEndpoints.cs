@@ -238,6 +238,18 @@ public static class GovernanceEndpoints
             throw await Refuse(analysis.ErrorCode!, "computation refused: " + analysis.Reason);
         }
 
+        var summary = analysis.Summary;
+        if (computation.Privacy.Mode == PrivacySpec.DpMode)
+        {
+            var plan = analyzer.PlanDp(row.Document, computation, analysis);
+            if (!plan.IsAllowed)
+            {
+                throw await Refuse(plan.ErrorCode!, "computation refused: " + plan.Reason);
+            }
+
+            summary += " " + plan.Summary + ".";
+        }
+
         // Approvals are derived from what the SQL reads, never from what the proposer declares.
         var approvers = ApprovalVerifier.RequiredApprovers(row.Document, analysis.Tables);
         var hash = computation.Hash();
@@ -249,7 +261,7 @@ public static class GovernanceEndpoints
             }
 
             Database.Exec(c, "INSERT INTO computations (id, contract_id, document, hash, state, required_approvers, tables_read, summary, created_at) VALUES ($id, $c, $d, $h, 'proposed', $a, $t, $s, $now);", tx,
-                ("$id", computation.Id), ("$c", id), ("$d", Store.Json(computation)), ("$h", hash), ("$a", Store.Json(approvers)), ("$t", Store.Json(analysis.Tables)), ("$s", analysis.Summary), ("$now", Store.Now(time)));
+                ("$id", computation.Id), ("$c", id), ("$d", Store.Json(computation)), ("$h", hash), ("$a", Store.Json(approvers)), ("$t", Store.Json(analysis.Tables)), ("$s", summary), ("$now", Store.Now(time)));
             audit.Append(c, tx, party.Name, "computation.proposed", target);
             return 0;
         });

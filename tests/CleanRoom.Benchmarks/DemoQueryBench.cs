@@ -61,7 +61,7 @@ internal static class DemoQueryBench
         }
     }
 
-    private static void Generate(string purchases, string exposures, long rows)
+    internal static void Generate(string purchases, string exposures, long rows)
     {
         using var c = new DuckDBConnection("DataSource=:memory:");
         c.Open();

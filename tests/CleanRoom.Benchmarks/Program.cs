@@ -5,7 +5,7 @@ using CleanRoom.Benchmarks;
 //   --rows 1000000,10000000   demo query sizes (rows per party)
 //   --envelope-mib 256,1024   envelope throughput sizes
 //   --merkle 1000000          audit-log entries
-//   --only envelope|merkle|demo|attest|audit|revoke
+//   --only envelope|merkle|demo|dp|attest|audit|revoke
 //   --attest 200              attest-and-release round trips
 //   --audit 1000000           audit-log entries for the durability/proof/verification figures
 //   --revoke 200,30           revocation propagation iterations: key release refused, in-flight job cancelled
@@ -39,6 +39,16 @@ if (only is null or "demo")
     {
         await DemoQueryBench.RunAsync(output, rows, work);
     }
+}
+
+if (only is null or "dp")
+{
+    foreach (var rows in (Arg("--rows") ?? "1000000,10000000").Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)))
+    {
+        DpBench.RunQuery(output, rows, work, repetitions: rows >= 10_000_000 ? 1 : 3);
+    }
+
+    DpBench.RunNoise(output);
 }
 
 if (only is null or "attest")

@@ -127,7 +127,9 @@ public sealed class BudgetDeployment : IAsyncLifetime
         }
     }
 
-    public static PrivacySpec Dp(decimal epsilon, decimal delta) => new(PrivacySpec.DpMode) { Dp = new DpSpec { Epsilon = epsilon, Delta = delta } };
+    /// <summary>A dp spec for the budget tests' queries, whose one aggregate output is the count <c>n</c>.</summary>
+    public static PrivacySpec Dp(decimal epsilon, decimal delta) =>
+        new(PrivacySpec.DpMode) { Dp = new DpSpec { Epsilon = epsilon, Delta = delta, Bounds = [new DpColumnBound("n", 0m, 10m)] } };
 
     public async Task<BudgetReport> BudgetAsync(string contractId, string party = "manager")
     {

@@ -131,13 +131,12 @@ public sealed class BudgetTests(BudgetDeployment d) : IClassFixture<BudgetDeploy
     }
 
     [Fact]
-    public async Task A_dp_run_reading_a_dataset_without_budget_is_refused_and_charges_nothing()
+    public async Task A_dp_computation_reading_a_dataset_without_budget_is_refused_at_proposal_and_charges_nothing()
     {
+        // The run-time refusal (budget.none) is the ledger's second line; the proposal check comes first.
         var contract = await d.CreateContractAsync("budget-none", new PrivacyBudget(1m, 0.00001m), exposures: null);
-        await d.ApproveAsync(contract, "budget-none-q", ExposuresByPurchaseCategory, BudgetDeployment.Dp(0.25m, 0.000001m));
-
-        var ex = await Assert.ThrowsAsync<CliException>(() => RunAsync("budget-none-q"));
-        Assert.Equal("budget.none", ex.Code);
+        var ex = await Assert.ThrowsAsync<CliException>(() => d.ApproveAsync(contract, "budget-none-q", ExposuresByPurchaseCategory, BudgetDeployment.Dp(0.25m, 0.000001m)));
+        Assert.Equal("privacy.no_budget", ex.Code);
         Assert.Contains("dataset 'exposures'", ex.Message, StringComparison.Ordinal);
 
         var report = await d.BudgetAsync(contract.Id);
@@ -146,7 +145,6 @@ public sealed class BudgetTests(BudgetDeployment d) : IClassFixture<BudgetDeploy
         Assert.Null(Dataset(report, "exposures").Remaining);
         Assert.Equal(new PrivacyBudget(1m, 0.00001m), Dataset(report, "purchases").Remaining);
         var log = (await d.AuditAsync(contract.Id)).Entries;
-        Assert.Contains(log, e => e.Action == "job.queued" && e.Target == "computation/budget-none-q" && e.Outcome == "refused" && e.ReasonCode == "budget.none");
         Assert.DoesNotContain(log, e => e.Action == "budget.charged" && e.Target.StartsWith($"budget/{contract.Id}/", StringComparison.Ordinal));
     }
 

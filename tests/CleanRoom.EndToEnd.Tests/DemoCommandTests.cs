@@ -33,7 +33,7 @@ public sealed class DemoCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task The_demo_runs_end_to_end_and_leaves_a_verified_result_and_audit_export()
+    public async Task The_demo_runs_end_to_end_and_leaves_verified_aggregate_and_dp_results_and_an_audit_export()
     {
         var (code, output) = await Processes.RunAsync(Processes.CliDll, TimeSpan.FromMinutes(5), DemoArgs(Processes.Policies));
         Assert.True(code == 0, output);
@@ -43,6 +43,11 @@ public sealed class DemoCommandTests : IDisposable
         Assert.DoesNotContain("FAIL", output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(_out, "result.json")));
         Assert.True(File.Exists(Path.Combine(_out, "audit.json")));
+        // The same query also runs in dp mode; its signed result verifies too.
+        Assert.True(File.Exists(Path.Combine(_out, "result-dp.json")));
+        Assert.Contains($"PASS  cleanroom result verify {Path.Combine(_out, "result-dp.json")}", output, StringComparison.Ordinal);
+        Assert.Contains("the same under differential privacy (ε = 3, δ = 0.000001", output, StringComparison.Ordinal);
+        Assert.Contains("privacy mode dp: ε=3, δ=0.000001, max groups per unit=4", output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_out, "data", "purchases.csv")), "the demo must not keep plaintext it published");
         Assert.Empty(Children());
     }

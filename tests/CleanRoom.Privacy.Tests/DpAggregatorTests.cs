@@ -34,6 +34,20 @@ public sealed class DpAggregatorTests
     }
 
     [Fact]
+    public void Unit_ordered_input_gives_the_same_totals_and_a_split_unit_is_refused()
+    {
+        var rows = new[] { new DpUnitRow("a", "g", [3d]), new DpUnitRow("a", "h", [4d]), new DpUnitRow("b", "g", [5d]) };
+        DpAggregateSpec[] specs = [new("s", DpAggregateKind.Sum, 0m, 10m)];
+        var options = new DpOptions(NoiselessEpsilon, 0m, 2, ["g", "h"]);
+
+        var ordered = new DpAggregator(new SeededRandomSource(6)).AggregateOrderedByUnit(rows, specs, options);
+
+        Assert.Equal([8m, 4m], ordered.Groups.Select(g => g.Values[0]));
+        Assert.Throws<InvalidOperationException>(() =>
+            new DpAggregator(new SeededRandomSource(6)).AggregateOrderedByUnit([rows[0], rows[2], rows[1]], specs, options));
+    }
+
+    [Fact]
     public void Kept_groups_are_chosen_at_random_not_by_order()
     {
         var keys = Enumerable.Range(0, 10).Select(i => $"g{i}").ToArray();

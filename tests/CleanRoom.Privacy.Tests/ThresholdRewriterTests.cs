@@ -54,6 +54,26 @@ public sealed class ThresholdRewriterTests : IDisposable
         Assert.Single(with.Rows);
     }
 
+    [Theory]
+    [InlineData("SELECT region, count(*) AS n FROM customers WHERE age * 4611686018427387904 > 5 GROUP BY region")]
+    [InlineData("SELECT region, sum(age * 9223372036854775807) AS s FROM customers GROUP BY region")]
+    [InlineData("SELECT region, age * 9223372036854775807 AS scaled, count(*) AS n FROM customers GROUP BY region, age")]
+    [InlineData("SELECT region, sum(age) * TRY_CAST('17014118346046923173168730371588410572' AS HUGEINT) AS t FROM customers GROUP BY region")]
+    public void Error_oracle_in_aggregate_mode_overflow_on_one_persons_row_does_not_fail_the_run(string sql)
+    {
+        // K people of age 1, for whom every expression fits; the target's age 3 overflows it.
+        Execute($"INSERT INTO customers SELECT i, 'north', 1, DATE '2020-01-01', 'e' FROM range({K}) t(i)");
+        var without = RunThresholded(sql);
+        Execute("INSERT INTO customers VALUES (999, 'north', 3, DATE '2020-01-01', 'target@example.com')");
+
+        // The analyst's SQL as written fails only because the target's row exists: an error oracle.
+        Assert.Throws<DuckDBException>(() => Run(sql, []));
+        // The rewritten SQL completes either way, releasing the same groups.
+        var with = RunThresholded(sql);
+        Assert.Equal(without.Rows.Count, with.Rows.Count);
+        Assert.NotEmpty(with.Rows);
+    }
+
     [Fact]
     public void Join_fan_out_of_one_customer_does_not_pass_k()
     {

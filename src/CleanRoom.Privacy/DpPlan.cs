@@ -1,0 +1,211 @@
+using System.Numerics;
+using CleanRoom.Privacy.Internal;
+
+namespace CleanRoom.Privacy;
+
+/// <summary>
+/// The outcome of <see cref="DpRewriter.Plan"/>. Fails closed: <see cref="IsAllowed"/> is true only for plans built after every
+/// check passed; a refusal carries a stable <see cref="ErrorCode"/> (<see cref="PrivacyErrorCodes"/>) and a one-line <see cref="Reason"/>.
+/// </summary>
+public sealed record DpPlan
+{
+    private DpPlan() { }
+
+    public bool IsAllowed { get; private init; }
+    public string? ErrorCode { get; private init; }
+    public string? Reason { get; private init; }
+
+    /// <summary>The per-unit SQL: columns <c>__cr_unit</c>, <c>__cr_g0…</c>, <c>__cr_a0…</c>; parameters bind as in the analyst's SQL.</summary>
+    public string PerUnitSql { get; private init; } = "";
+
+    /// <summary>The analyst's output column names, in order.</summary>
+    public IReadOnlyList<string> Columns { get; private init; } = [];
+
+    /// <summary>One spec per aggregate output, in output order, with its approved bounds.</summary>
+    public IReadOnlyList<DpAggregateSpec> Aggregates { get; private init; } = [];
+
+    public DpOptions Options { get; private init; } = new(1m, 0m, 1);
+
+    /// <summary>Plain-language description of the DP parameters for approvers.</summary>
+    public string Summary { get; private init; } = "";
+
+    internal IReadOnlyList<DpOutput> Outputs { get; private init; } = [];
+    internal int GroupCount { get; private init; }
+    internal IReadOnlyList<int> AggregateSqlColumns { get; private init; } = [];
+
+    internal static DpPlan Refused(string code, string reason) =>
+        new() { ErrorCode = code, Reason = reason.ReplaceLineEndings(" ") };
+
+    internal static DpPlan Allowed(
+        string perUnitSql,
+        IReadOnlyList<string> columns,
+        IReadOnlyList<DpOutput> outputs,
+        int groupCount,
+        IReadOnlyList<DpAggregateSpec> aggregates,
+        IReadOnlyList<int> aggregateSqlColumns,
+        DpOptions options,
+        string summary) =>
+        new()
+        {
+            IsAllowed = true,
+            PerUnitSql = perUnitSql,
+            Columns = columns,
+            Outputs = outputs,
+            GroupCount = groupCount,
+            Aggregates = aggregates,
+            AggregateSqlColumns = aggregateSqlColumns,
+            Options = options,
+            Summary = summary,
+        };
+
+    /// <summary>
+    /// Runs the DP pipeline over the rows of <see cref="PerUnitSql"/>, in the order the SQL returns them (by unit), and returns the released rows in the analyst's column order:
+    /// group values as DuckDB returned them (or, for a public group absent from the data, the approved strings), aggregates as
+    /// noisy decimals. Rows are sorted by their group values. Never fails on a data value.
+    /// </summary>
+    public DpRelease Release(IEnumerable<object?[]> perUnitRows, IRandomSource? random = null)
+    {
+        ArgumentNullException.ThrowIfNull(perUnitRows);
+        if (!IsAllowed)
+        {
+            throw new InvalidOperationException("A refused plan cannot release anything.");
+        }
+
+        var decoded = new Dictionary<string, object?[]>(StringComparer.Ordinal);
+        var result = new DpAggregator(random).AggregateOrderedByUnit(UnitRows(perUnitRows, decoded), Aggregates, Options);
+
+        var rows = new List<(object?[] Groups, object?[] Row)>();
+        foreach (var group in result.Groups)
+        {
+            if (!decoded.TryGetValue(group.GroupKey, out var groupValues))
+            {
+                // A public group no unit contributed to: output the approved strings.
+                groupValues = DecodePublic(group.GroupKey);
+            }
+
+            var row = new object?[Outputs.Count];
+            for (var i = 0; i < Outputs.Count; i++)
+            {
+                row[i] = Outputs[i].IsGroup ? groupValues[Outputs[i].Index] : group.Values[Outputs[i].Index];
+            }
+
+            rows.Add((groupValues, row));
+        }
+
+        rows.Sort((a, b) => DpGroupKey.Compare(a.Groups, b.Groups));
+        return new DpRelease(Columns, rows.Select(r => r.Row).ToList(), result.Cost, result.SelectionThreshold);
+    }
+
+    private IEnumerable<DpUnitRow> UnitRows(IEnumerable<object?[]> rows, Dictionary<string, object?[]> decoded)
+    {
+        // Group values repeat across units: encode each distinct value list once.
+        var keys = new Dictionary<object?[], string>(GroupValuesComparer.Instance);
+        var groupTexts = new string?[GroupCount];
+        foreach (var row in rows)
+        {
+            var unit = DpGroupKey.Format(row[0] is double d && d == 0d ? 0d : row[0]); // −0.0 and 0.0 are one unit
+            if (unit is null)
+            {
+                continue; // NULL units never contribute (the SQL filters them too).
+            }
+
+            var groupValues = row[1..(1 + GroupCount)];
+            if (!keys.TryGetValue(groupValues, out var key))
+            {
+                for (var g = 0; g < GroupCount; g++)
+                {
+                    groupTexts[g] = DpGroupKey.Format(groupValues[g]);
+                }
+
+                key = DpGroupKey.Encode(groupTexts);
+                keys.Add(groupValues, key);
+                decoded.TryAdd(key, groupValues);
+            }
+
+            var values = new double[Aggregates.Count];
+            for (var a = 0; a < values.Length; a++)
+            {
+                values[a] = AggregateSqlColumns[a] < 0 ? 1d : ToDouble(row[AggregateSqlColumns[a]]);
+            }
+
+            yield return new DpUnitRow(unit, key, values);
+        }
+    }
+
+    private object?[] DecodePublic(string key)
+    {
+        var match = Options.PublicGroupKeys!.First(k => k == key);
+        var values = new object?[GroupCount];
+        var position = 0;
+        for (var g = 0; g < GroupCount; g++)
+        {
+            if (match[position] == '-')
+            {
+                position++;
+                continue;
+            }
+
+            var colon = match.IndexOf(':', position);
+            var length = int.Parse(match.AsSpan(position, colon - position), System.Globalization.CultureInfo.InvariantCulture);
+            values[g] = match.Substring(colon + 1, length);
+            position = colon + 1 + length;
+        }
+
+        return values;
+    }
+
+    /// <summary>DuckDB's numeric results as double; NULL (a unit with no non-NULL value) is NaN, which the aggregator maps to 0.</summary>
+    private static double ToDouble(object? value) => value switch
+    {
+        null or DBNull => double.NaN,
+        double d => d,
+        float f => f,
+        long l => l,
+        int i => i,
+        decimal m => (double)m,
+        BigInteger b => (double)b,
+        ulong u => u,
+        IConvertible c => c.ToDouble(System.Globalization.CultureInfo.InvariantCulture),
+        _ => double.NaN,
+    };
+
+    /// <summary>Equality of group value lists as DuckDB returned them (boxed values compared with Equals).</summary>
+    private sealed class GroupValuesComparer : IEqualityComparer<object?[]>
+    {
+        public static GroupValuesComparer Instance { get; } = new();
+
+        public bool Equals(object?[]? x, object?[]? y)
+        {
+            if (ReferenceEquals(x, y))
+            {
+                return true;
+            }
+
+            if (x is null || y is null || x.Length != y.Length)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < x.Length; i++)
+            {
+                if (!object.Equals(x[i], y[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        public int GetHashCode(object?[] values)
+        {
+            var hash = new HashCode();
+            foreach (var value in values)
+            {
+                hash.Add(value);
+            }
+
+            return hash.ToHashCode();
+        }
+    }
+}

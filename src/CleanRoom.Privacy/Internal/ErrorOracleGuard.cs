@@ -1,0 +1,152 @@
+using System.Text.Json.Nodes;
+
+namespace CleanRoom.Privacy.Internal;
+
+/// <summary>
+/// Rewrites an allowed aggregate query so that no single row's value can make it raise. A query that fails only when one
+/// person's row is present (integer overflow, an out-of-range date, …) would reveal that row through the job's outcome,
+/// an error oracle that thresholds and noise cannot hide.
+/// </summary>
+/// <remarks>
+/// Before aggregation each computation runs under DuckDB's <c>TRY(…)</c>, which yields NULL for the failing row instead of
+/// raising: the WHERE clause (a NULL condition drops the row), aggregate arguments and FILTERs, and grouping expressions.
+/// After aggregation DuckDB cannot <c>TRY</c> an expression over group keys, so a computed output (or ORDER BY term) that
+/// uses no aggregate, being a deterministic function of the group keys, becomes an extra grouping expression under
+/// <c>TRY</c>: the groups are unchanged. An aggregate inside a larger expression is converted to DOUBLE first, so the
+/// arithmetic around it cannot overflow. Remaining limitation (SECURITY.md): a SUM whose running total exceeds the range of
+/// HUGEINT or DECIMAL(38) still raises.
+/// </remarks>
+internal sealed class ErrorOracleGuard
+{
+    private readonly SqlAnalyzer _analyzer;
+    private readonly JsonArray _groupExpressions;
+    private readonly JsonArray? _groupSet;
+    private readonly HashSet<string> _groupKeys = new(StringComparer.Ordinal);
+
+    private ErrorOracleGuard(SqlAnalyzer analyzer, JsonObject select)
+    {
+        _analyzer = analyzer;
+        _groupExpressions = select["group_expressions"]!.AsArray();
+        var sets = select["group_sets"]!.AsArray();
+        _groupSet = sets.Count == 1 ? sets[0]!.AsArray() : null;
+    }
+
+    /// <summary>Guards the SELECT node in place. Unaliased outputs whose text changes keep their original name as an alias.</summary>
+    public static void Apply(JsonObject select, SqlAnalyzer analyzer)
+    {
+        var guard = new ErrorOracleGuard(analyzer, select);
+        if (select["where_clause"] is JsonObject where)
+        {
+            select["where_clause"] = AstNodes.Try(analyzer, where);
+        }
+
+        for (var i = 0; i < guard._groupExpressions.Count; i++)
+        {
+            var wrapped = AstNodes.Try(analyzer, guard._groupExpressions[i]!);
+            new AstNodes.Slot(guard._groupExpressions, i).Set(wrapped);
+            guard._groupKeys.Add(AstNodes.Canonical(wrapped));
+        }
+
+        var selectList = select["select_list"]!.AsArray();
+        for (var i = 0; i < selectList.Count; i++)
+        {
+            var item = selectList[i]!;
+            var before = AstNodes.Canonical(item);
+            var name = item["alias"]?.GetValue<string>() is { Length: > 0 } alias ? alias : null;
+            name ??= AstNodes.Print(analyzer, item);
+            var guarded = guard.Output(item);
+            if (AstNodes.Canonical(guarded) != before)
+            {
+                guarded["alias"] = name;
+            }
+
+            new AstNodes.Slot(selectList, i).Set(guarded);
+        }
+
+        foreach (var modifier in select["modifiers"]!.AsArray().OfType<JsonObject>())
+        {
+            if (modifier["type"]?.GetValue<string>() != "ORDER_MODIFIER")
+            {
+                continue;
+            }
+
+            foreach (var order in modifier["orders"]!.AsArray().OfType<JsonObject>())
+            {
+                if (order["expression"]!["class"]?.GetValue<string>() != "CONSTANT")
+                {
+                    new AstNodes.Slot(order, "expression").Set(guard.Output(order["expression"]!));
+                }
+            }
+        }
+    }
+
+    /// <summary>Guards one aggregate's arguments and FILTER in place.</summary>
+    public static void GuardAggregate(JsonNode aggregate, SqlAnalyzer analyzer)
+    {
+        foreach (var slot in AstNodes.Children(aggregate).ToList())
+        {
+            slot.Set(AstNodes.Try(analyzer, slot.Get()));
+        }
+
+        if (aggregate["filter"] is JsonObject filter)
+        {
+            aggregate["filter"] = AstNodes.Try(analyzer, filter);
+        }
+    }
+
+    private JsonNode Output(JsonNode e)
+    {
+        var cls = e["class"]?.GetValue<string>();
+        if (cls is "COLUMN_REF" or "CONSTANT" or "PARAMETER" || _groupKeys.Contains(AstNodes.Canonical(e)))
+        {
+            return e;
+        }
+
+        if (AstNodes.IsAggregate(e))
+        {
+            GuardAggregate(e, _analyzer);
+            return e;
+        }
+
+        if (AstNodes.ContainsAggregate(e))
+        {
+            foreach (var slot in AstNodes.Children(e).ToList())
+            {
+                var child = slot.Get();
+                var guarded = Output(child);
+                if (AstNodes.IsAggregate(child))
+                {
+                    guarded = AstNodes.Expression(_analyzer, "TRY_CAST(" + AstNodes.HolePrefix + "0 AS DOUBLE)", guarded);
+                }
+
+                slot.Set(guarded);
+            }
+
+            return e;
+        }
+
+        if (!AstNodes.ContainsColumn(e))
+        {
+            return e; // Constant: it raises on every run or never, whatever the data.
+        }
+
+        // A function of the group keys only: evaluate it per row under TRY and group by it too.
+        var alias = e["alias"]?.GetValue<string>() ?? "";
+        var wrapped = AstNodes.Try(_analyzer, e.DeepClone());
+        wrapped["alias"] = "";
+        var key = AstNodes.Canonical(wrapped);
+        if (_groupKeys.Add(key))
+        {
+            if (_groupSet is null)
+            {
+                throw new InvalidOperationException("A computed output over group keys needs a GROUP BY.");
+            }
+
+            _groupSet.Add(_groupExpressions.Count);
+            _groupExpressions.Add(wrapped.DeepClone());
+        }
+
+        wrapped["alias"] = alias;
+        return wrapped;
+    }
+}

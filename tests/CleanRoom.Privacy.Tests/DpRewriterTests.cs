@@ -1,0 +1,321 @@
+using System.Globalization;
+using System.Text.Json;
+using CleanRoom.Core;
+using DuckDB.NET.Data;
+
+namespace CleanRoom.Privacy.Tests;
+
+/// <summary>The DP planner end to end on a real in-memory DuckDB: plan → per-unit SQL → DpAggregator.</summary>
+public sealed class DpRewriterTests : IDisposable
+{
+    // So large that the discrete Laplace noise is 0 with overwhelming probability: isolates clamping and contribution bounds.
+    private const decimal NoiselessEpsilon = 1_000_000_000_000m;
+
+    private static readonly DatasetSchema Readings = new(
+        "readings",
+        [new("customer_id", "BIGINT"), new("site", "VARCHAR"), new("value", "DOUBLE")],
+        "customer_id",
+        ["customer_id"]);
+
+    private static readonly SqlCatalog Catalog = new([TestCatalog.Customers, TestCatalog.Orders, Readings]);
+
+    private readonly SqlAnalyzer _analyzer = new();
+    private readonly DuckDBConnection _db = new("DataSource=:memory:");
+
+    public DpRewriterTests()
+    {
+        _db.Open();
+        Execute("CREATE TABLE customers (customer_id BIGINT, region VARCHAR, age BIGINT, signup DATE, email VARCHAR)");
+        Execute("CREATE TABLE orders (order_id BIGINT, customer_id BIGINT, amount DECIMAL(18,2), category VARCHAR)");
+        Execute("CREATE TABLE readings (customer_id BIGINT, site VARCHAR, value DOUBLE)");
+    }
+
+    public void Dispose()
+    {
+        _db.Dispose();
+        _analyzer.Dispose();
+    }
+
+    [Fact]
+    public void Per_unit_query_groups_by_unit_and_group_and_drops_null_units()
+    {
+        var plan = Plan("SELECT category, count(*) AS n, sum(amount) AS total FROM orders WHERE amount > 0 GROUP BY category ORDER BY category",
+            Spec(bounds: [new("n", 0m, 5m), new("total", 0m, 100m)]));
+
+        Assert.Contains("AS __cr_unit", plan.PerUnitSql, StringComparison.Ordinal);
+        Assert.Contains("GROUP BY orders.customer_id, category", plan.PerUnitSql, StringComparison.Ordinal);
+        Assert.Contains("IS NOT NULL", plan.PerUnitSql, StringComparison.Ordinal);
+        Assert.Contains("TRY(", plan.PerUnitSql, StringComparison.Ordinal);
+        Assert.DoesNotContain("ORDER BY category", plan.PerUnitSql, StringComparison.Ordinal);
+        Assert.EndsWith("ORDER BY __cr_unit", plan.PerUnitSql, StringComparison.Ordinal);
+        Assert.Equal(["category", "n", "total"], plan.Columns);
+        Assert.Contains("privacy mode dp: ε=1000000000000, δ=0.00001, max groups per unit=1", plan.Summary, StringComparison.Ordinal);
+        Assert.Contains("partition selection private", plan.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Heavy_hitter_is_clamped_to_the_declared_bound_in_dp_mode()
+    {
+        Execute("INSERT INTO orders SELECT i, i, 10, 'x' FROM range(20) t(i)");
+        Execute("INSERT INTO orders VALUES (999, 999, 1000000000, 'x')");
+
+        var release = Release("SELECT category, sum(amount) AS total FROM orders GROUP BY category",
+            Spec(bounds: [new("total", 0m, 100m)], publicGroups: [["x"]]));
+
+        var row = Assert.Single(release.Rows);
+        Assert.Equal("x", row[0]);
+        Assert.Equal(20 * 10m + 100m, row[1]);
+    }
+
+    [Fact]
+    public void Expression_inside_an_aggregate_is_clamped_after_the_expression()
+    {
+        // Each unit's amounts sum to 1.5 (three rows of 0.5): × 1e6 gives 1.5e6, clamped to the upper bound 1e6.
+        // Clamping the amount before the multiplication would give 1.5e6 per unit instead.
+        Execute("INSERT INTO orders SELECT i, i % 10, 0.5, 'x' FROM range(30) t(i)");
+
+        var release = Release("SELECT category, sum(amount * 1e6) AS scaled FROM orders GROUP BY category",
+            Spec(bounds: [new("scaled", 0m, 1_000_000m)], publicGroups: [["x"]]));
+
+        Assert.Equal(10 * 1_000_000m, Assert.Single(release.Rows)[1]);
+    }
+
+    [Theory]
+    [InlineData("SELECT region, count(*) AS n, sum(age) AS s FROM customers WHERE age * 4611686018427387904 > 5 GROUP BY region")]
+    [InlineData("SELECT region, count(*) AS n, sum(age * 9223372036854775807) AS s FROM customers GROUP BY region")]
+    [InlineData("SELECT region, count(*) AS n, avg(age * 9223372036854775807) AS s FROM customers GROUP BY region")]
+    [InlineData("SELECT region, age * 9223372036854775807 AS scaled, count(*) AS n, sum(age) AS s FROM customers GROUP BY region, age * 9223372036854775807")]
+    public void Error_oracle_in_dp_mode_overflow_on_one_persons_row_does_not_fail_the_run(string sql)
+    {
+        // Ten people of age 1, for whom every expression fits; the target's age 3 overflows BIGINT.
+        var spec = Spec(bounds: [new("s", 0m, 100m), new("n", 0m, 1m)]);
+        Execute("INSERT INTO customers SELECT i, 'north', 1, DATE '2020-01-01', 'e' FROM range(10) t(i)");
+        var without = Release(sql, spec);
+        Execute("INSERT INTO customers VALUES (999, 'north', 3, DATE '2020-01-01', 'target@example.com')");
+
+        // The analyst's SQL as written fails only because the target's row exists: an error oracle.
+        Assert.Throws<DuckDBException>(() => Run(sql, []));
+        // The per-unit SQL completes either way; the target's overflowing value is NULL, never an error.
+        var with = Release(sql, spec);
+        Assert.NotEmpty(without.Rows);
+        Assert.NotEmpty(with.Rows);
+    }
+
+    [Fact]
+    public void NaN_infinities_negative_zero_and_1e308_in_a_value_column_give_finite_output_and_no_error()
+    {
+        Execute("""
+            INSERT INTO readings VALUES
+              (1, 's', 'nan'::DOUBLE), (2, 's', 'inf'::DOUBLE), (3, 's', '-inf'::DOUBLE), (4, 's', -0.0::DOUBLE),
+              (5, 's', 1e308), (6, 's', -1e308), (7, 's', 1e308), (7, 's', 1e308), (8, 's', 10), (9, NULL, 'nan'::DOUBLE)
+            """);
+
+        var release = Release("SELECT site, sum(value) AS total, avg(value) AS mean, count(*) AS n FROM readings GROUP BY site",
+            Spec(bounds: [new("total", -50m, 100m), new("mean", -50m, 100m, 0.01m), new("n", 0m, 2m)], publicGroups: [["s"], [null!]]));
+
+        Assert.Equal(2, release.Rows.Count);
+        foreach (var value in release.Rows.SelectMany(r => r.Skip(1)))
+        {
+            Assert.IsType<decimal>(value); // decimals are always finite
+        }
+
+        // Sorted by group value, NULL first. NaN→0, +∞→100, −∞→−50, −0→0, 1e308→100, −1e308→−50, unit 7 (+∞)→100, 10.
+        Assert.Null(release.Rows[0][0]);
+        Assert.Equal("s", release.Rows[1][0]);
+        Assert.Equal(210m, release.Rows[1][1]);
+        Assert.Equal(9m, release.Rows[1][3]);
+        JsonSerializer.Serialize(release.Rows); // serializable as finite JSON numbers
+    }
+
+    [Fact]
+    public void Avg_is_the_mean_of_each_units_own_mean()
+    {
+        // Unit 1: four rows of 1 (mean 1); unit 2: one row of 3 (mean 3). Over units: 2, not the row mean 7/5.
+        Execute("INSERT INTO orders VALUES (1, 1, 1, 'x'), (2, 1, 1, 'x'), (3, 1, 1, 'x'), (4, 1, 1, 'x'), (5, 2, 3, 'x')");
+
+        var release = Release("SELECT category, avg(amount) AS mean FROM orders GROUP BY category",
+            Spec(bounds: [new("mean", 0m, 10m, 0.01m)], publicGroups: [["x"]]));
+
+        Assert.Equal(2m, Assert.Single(release.Rows)[1]);
+    }
+
+    [Fact]
+    public void Null_units_never_contribute()
+    {
+        Execute("INSERT INTO customers SELECT i, 'r', 30, DATE '2020-01-01', 'e' FROM range(7) t(i)");
+        Execute("INSERT INTO customers SELECT NULL, 'r', 30, DATE '2020-01-01', 'e' FROM range(50) t(i)");
+
+        var release = Release("SELECT region, count(DISTINCT customer_id) AS people, count(*) AS n FROM customers GROUP BY region",
+            Spec(bounds: [new("n", 0m, 1m)], publicGroups: [["r"]]));
+
+        var row = Assert.Single(release.Rows);
+        Assert.Equal(7m, row[1]);
+        Assert.Equal(7m, row[2]);
+    }
+
+    [Fact]
+    public void Group_values_keep_their_types_and_parameters_are_bound()
+    {
+        Execute("INSERT INTO customers SELECT i, CASE WHEN i < 40 THEN 'north' ELSE 'south' END, 20 + i % 3, DATE '2020-01-01', 'e' FROM range(60) t(i)");
+        var specs = new[] { new QueryParameterSpec("region", "VARCHAR", ["north", "south"], null, null) };
+        const string sql = "SELECT age, count(*) AS n FROM customers WHERE region = $region GROUP BY age";
+        var analysis = _analyzer.Analyze(sql, Catalog, specs);
+        Assert.True(analysis.IsAllowed, analysis.Reason);
+        var plan = DpRewriter.Plan(sql, analysis, Spec(bounds: [new("n", 0m, 1m)]), Catalog, _analyzer);
+        Assert.True(plan.IsAllowed, plan.Reason);
+
+        var bound = ParameterBinder.Validate(new Dictionary<string, string> { ["region"] = "north" }, specs);
+        var release = plan.Release(Run(plan.PerUnitSql, bound.Parameters), new SeededRandomSource(8));
+
+        Assert.Equal([20L, 21L, 22L], release.Rows.Select(r => (long)r[0]!));
+        Assert.Equal(40m, release.Rows.Sum(r => (decimal)r[1]!));
+    }
+
+    [Theory]
+    [InlineData("SELECT category, min(amount) AS m FROM orders GROUP BY category", "m", PrivacyErrorCodes.DpUnsupported)]
+    [InlineData("SELECT category, max(amount) AS m FROM orders GROUP BY category", "m", PrivacyErrorCodes.DpUnsupported)]
+    [InlineData("SELECT category, count(amount) AS m FROM orders GROUP BY category", "m", PrivacyErrorCodes.DpUnsupported)]
+    [InlineData("SELECT category, count(DISTINCT order_id) AS m FROM orders GROUP BY category", "m", PrivacyErrorCodes.DpUnsupported)]
+    [InlineData("SELECT category, sum(amount) * 2 AS m FROM orders GROUP BY category", "m", PrivacyErrorCodes.DpUnsupported)]
+    [InlineData("SELECT category, sum(amount) FILTER (WHERE amount > 1) AS m FROM orders GROUP BY category", "m", PrivacyErrorCodes.DpUnsupported)]
+    [InlineData("SELECT category, sum(amount) AS m FROM orders GROUP BY category", "other", PrivacyErrorCodes.BadSpec)]
+    [InlineData("SELECT category, sum(amount) AS total FROM orders GROUP BY category", "m", PrivacyErrorCodes.BadSpec)]
+    [InlineData("SELECT category, count(DISTINCT customer_id) AS m FROM orders GROUP BY category", "m", PrivacyErrorCodes.BadSpec)]
+    public void Unsupported_dp_queries_and_bounds_are_refused_with_a_stable_code(string sql, string boundColumn, string code)
+    {
+        var analysis = _analyzer.Analyze(sql, Catalog);
+        Assert.True(analysis.IsAllowed, analysis.Reason);
+
+        var plan = DpRewriter.Plan(sql, analysis, Spec(bounds: [new(boundColumn, 0m, 1m)]), Catalog, _analyzer);
+
+        Assert.False(plan.IsAllowed);
+        Assert.Equal(code, plan.ErrorCode);
+        Assert.DoesNotContain('\n', plan.Reason!);
+    }
+
+    [Fact]
+    public void A_unit_table_the_query_does_not_read_and_misshapen_public_groups_are_refused()
+    {
+        const string sql = "SELECT category, count(*) AS n FROM orders GROUP BY category";
+        var analysis = _analyzer.Analyze(sql, Catalog);
+
+        var unitTable = DpRewriter.Plan(sql, analysis, Spec(bounds: [new("n", 0m, 1m)]) with { UnitTable = "customers" }, Catalog, _analyzer);
+        var publicGroups = DpRewriter.Plan(sql, analysis, Spec(bounds: [new("n", 0m, 1m)], publicGroups: [["x", "y"]]), Catalog, _analyzer);
+        var badBound = DpRewriter.Plan(sql, analysis, Spec(bounds: [new("n", 5m, 1m)]), Catalog, _analyzer);
+
+        Assert.Equal(PrivacyErrorCodes.BadSpec, unitTable.ErrorCode);
+        Assert.Contains("customers", unitTable.Reason, StringComparison.Ordinal);
+        Assert.Equal(PrivacyErrorCodes.BadSpec, publicGroups.ErrorCode);
+        Assert.Equal(PrivacyErrorCodes.BadSpec, badBound.ErrorCode);
+    }
+
+    [Fact]
+    public void A_join_bounds_each_unit_of_the_named_unit_table()
+    {
+        // One customer with 50 orders: with orders' unit (same customer ids) the person still adds at most 1 to n.
+        Execute("INSERT INTO customers SELECT i, 'r', 30, DATE '2020-01-01', 'e' FROM range(5) t(i)");
+        Execute("INSERT INTO orders SELECT i, 0, 1, 'x' FROM range(50) t(i)");
+        const string sql = "SELECT c.region, count(*) AS n FROM customers c JOIN orders o ON c.customer_id = o.customer_id GROUP BY c.region";
+
+        var release = Release(sql, Spec(bounds: [new("n", 0m, 1m)], publicGroups: [["r"]]) with { UnitTable = "orders" });
+
+        Assert.Equal(1m, Assert.Single(release.Rows)[1]);
+    }
+
+    [Fact]
+    public void A_dp_computation_reading_a_dataset_without_a_budget_is_refused()
+    {
+        const string sql = "SELECT category, count(*) AS n FROM orders GROUP BY category";
+        var orders = new DatasetDeclaration
+        {
+            Name = "orders",
+            Owner = "shop",
+            Columns = TestCatalog.Orders.Columns.Select(c => new DatasetColumn(c.Name, c.Type)).ToList(),
+            PrivacyUnit = "customer_id",
+        };
+        var contract = new ContractDocument
+        {
+            Id = "c",
+            Title = "t",
+            Parties = [],
+            Datasets = [orders],
+            ValidFrom = DateTimeOffset.UnixEpoch,
+            ValidUntil = DateTimeOffset.MaxValue,
+            AttestationPolicy = "simulated",
+        };
+        var computation = new ComputationDocument
+        {
+            Id = "x",
+            ContractId = "c",
+            ContractHash = contract.Hash(),
+            Sql = sql,
+            Privacy = new PrivacySpec(PrivacySpec.DpMode) { Dp = Spec(bounds: [new("n", 0m, 1m)]) },
+            Recipients = [],
+            ProposedBy = "shop",
+        };
+        var analysis = _analyzer.Analyze(sql, ContractCatalog.From(contract));
+
+        var unfunded = DpRewriter.Plan(contract, computation, analysis, _analyzer);
+        var funded = DpRewriter.Plan(contract with { Datasets = [orders with { Budget = new PrivacyBudget(1m, 0.001m) }] }, computation, analysis, _analyzer);
+
+        Assert.Equal(PrivacyErrorCodes.NoBudget, unfunded.ErrorCode);
+        Assert.Contains("orders", unfunded.Reason, StringComparison.Ordinal);
+        Assert.True(funded.IsAllowed, funded.Reason);
+    }
+
+    private static DpSpec Spec(IReadOnlyList<DpColumnBound> bounds, IReadOnlyList<IReadOnlyList<string>>? publicGroups = null) => new()
+    {
+        Epsilon = NoiselessEpsilon,
+        Delta = publicGroups is null ? 0.00001m : 0m,
+        MaxGroupsContributed = 1,
+        Bounds = bounds,
+        PublicGroups = publicGroups,
+    };
+
+    private DpPlan Plan(string sql, DpSpec spec)
+    {
+        var analysis = _analyzer.Analyze(sql, Catalog);
+        Assert.True(analysis.IsAllowed, analysis.Reason);
+        var plan = DpRewriter.Plan(sql, analysis, spec, Catalog, _analyzer);
+        Assert.True(plan.IsAllowed, plan.Reason);
+        return plan;
+    }
+
+    private DpRelease Release(string sql, DpSpec spec)
+    {
+        var plan = Plan(sql, spec);
+        return plan.Release(Run(plan.PerUnitSql, []), new SeededRandomSource(7));
+    }
+
+    private List<object?[]> Run(string sql, IReadOnlyList<BoundParameter> parameters)
+    {
+        using var command = _db.CreateCommand();
+        command.CommandText = sql;
+        foreach (var p in parameters)
+        {
+            command.Parameters.Add(new DuckDBParameter(p.Name, p.Value));
+        }
+
+        using var reader = command.ExecuteReader();
+        var rows = new List<object?[]>();
+        while (reader.Read())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _db.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

@@ -75,12 +75,16 @@ public sealed class SnpVerifier
             DateTimeOffset now = _time.GetUtcNow();
             if (now < cached.NotBefore || now > cached.NotAfter)
             {
-                _chains.TryRemove(chainId, out _);
+                _chains.TryRemove(chainId, out _); // not disposed: a concurrent call may still hold it
             }
             else
             {
-                using ECDsa cachedKey = ECDsa.Create(cached.VcekKey);
-                return VerifyReport(report, parsed.Report, cachedKey, cached.Extensions, null, out _);
+                // Importing a P-384 key costs as much as a verification (OpenSSL checks the point), so the key is kept; ECDsa
+                // instances are not documented as thread-safe, hence the lock.
+                lock (cached.VcekKey)
+                {
+                    return VerifyReport(report, parsed.Report, cached.VcekKey, cached.Extensions, null, out _);
+                }
             }
         }
 
@@ -111,12 +115,17 @@ public sealed class SnpVerifier
         {
             if (_chains.Count >= MaxCachedChains)
             {
+                // Entries are dropped, not disposed: a concurrent call may still hold one (its key is then left to the GC).
                 _chains.Clear();
             }
 
             DateTimeOffset notBefore = new[] { ark, ask, vcek }.Max(c => new DateTimeOffset(c.Certificate.NotBefore.ToUniversalTime()));
             DateTimeOffset notAfter = new[] { ark, ask, vcek }.Min(c => new DateTimeOffset(c.Certificate.NotAfter.ToUniversalTime()));
-            _chains[chainId] = new VerifiedChain(vcekKey.ExportParameters(false), extensions, notBefore, notAfter);
+            var cachedKey = ECDsa.Create(vcekKey.ExportParameters(false));
+            if (!_chains.TryAdd(chainId, new VerifiedChain(cachedKey, extensions, notBefore, notAfter)))
+            {
+                cachedKey.Dispose();
+            }
         }
 
         return result;
@@ -187,7 +196,7 @@ public sealed class SnpVerifier
         hash.AppendData(der);
     }
 
-    private sealed record VerifiedChain(ECParameters VcekKey, VcekExtensions Extensions, DateTimeOffset NotBefore, DateTimeOffset NotAfter);
+    private sealed record VerifiedChain(ECDsa VcekKey, VcekExtensions Extensions, DateTimeOffset NotBefore, DateTimeOffset NotAfter);
 
     private SnpVerificationResult? VerifyChain(AmdCertificate ark, AmdCertificate ask, AmdCertificate vcek)
     {

@@ -134,6 +134,12 @@ public sealed class SqlSandbox : IDisposable
             throw new InvalidOperationException("the sandbox must be locked down before running a computation");
         }
 
+        return Stream(sql, parameters);
+    }
+
+    /// <summary>The enumeration behind <see cref="QueryRows"/>: interruptible like every other statement, until the last row.</summary>
+    private IEnumerable<object?[]> Stream(string sql, IReadOnlyList<BoundParameter> parameters)
+    {
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = sql;
         foreach (var p in parameters)
@@ -141,16 +147,42 @@ public sealed class SqlSandbox : IDisposable
             cmd.Parameters.Add(new DuckDBParameter(p.Name, p.Value));
         }
 
-        using var reader = cmd.ExecuteReader();
-        while (reader.Read())
+        Volatile.Write(ref _current, cmd);
+        try
         {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++)
+            _interrupt.ThrowIfCancellationRequested();
+            Volatile.Write(ref _executing, true);
+            using var reader = Interrupted(cmd.ExecuteReader);
+            while (Interrupted(reader.Read))
             {
-                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            }
+                // Rows already computed are still streaming: a cancellation must stop that too.
+                _interrupt.ThrowIfCancellationRequested();
+                var row = new object?[reader.FieldCount];
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                }
 
-            yield return row;
+                yield return row;
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _executing, false);
+            Volatile.Write(ref _current, null);
+        }
+    }
+
+    /// <summary>Runs one step of a statement, turning the engine's error after an interrupt into the cancellation it is.</summary>
+    private T Interrupted<T>(Func<T> step)
+    {
+        try
+        {
+            return step();
+        }
+        catch (Exception ex) when (ex is DuckDBException or OperationCanceledException && _interrupt.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(InterruptedMessage, ex, _interrupt);
         }
     }
 

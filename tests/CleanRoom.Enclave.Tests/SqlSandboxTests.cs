@@ -70,6 +70,42 @@ public sealed class SqlSandboxTests
     }
 
     [Fact]
+    public async Task Cancelling_the_token_interrupts_a_streamed_dp_query_in_flight()
+    {
+        using var sandbox = new SqlSandbox("512MB");
+        sandbox.LockDown();
+        using var cts = new CancellationTokenSource();
+        using var interrupt = sandbox.InterruptOn(cts.Token);
+
+        // The DP path streams its per-unit rows; the same minutes-long statement, read through QueryRows.
+        var query = Task.Run(() => sandbox.QueryRows("SELECT sum(hash(a.range)) FROM range(50000000000) AS a", []).Count());
+        while (!sandbox.IsStatementRunning && !query.IsCompleted)
+        {
+            await Task.Yield();
+        }
+
+        await cts.CancelAsync();
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => query.WaitAsync(TimeSpan.FromMinutes(2)));
+        Assert.Equal(SqlSandbox.InterruptedMessage, ex.Message);
+        Assert.False(sandbox.IsStatementRunning);
+    }
+
+    [Fact]
+    public void A_cancellation_stops_a_stream_between_rows()
+    {
+        using var sandbox = new SqlSandbox("512MB");
+        sandbox.LockDown();
+        using var cts = new CancellationTokenSource();
+        using var interrupt = sandbox.InterruptOn(cts.Token);
+
+        using var rows = sandbox.QueryRows("SELECT range FROM range(100000)", []).GetEnumerator();
+        Assert.True(rows.MoveNext());
+        cts.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => rows.MoveNext());
+    }
+
+    [Fact]
     public void Queries_are_refused_before_lock_down()
     {
         using var sandbox = LoadedSandbox();

@@ -27,20 +27,7 @@ public sealed class AuditDurabilityTests : IAsyncLifetime
         }
     }
 
-    public Task DisposeAsync()
-    {
-        _server?.Dispose();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort
-        }
-
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => Processes.TearDownAsync(_root, [], _server);
 
     private async Task<Uri> StartServerAsync()
     {

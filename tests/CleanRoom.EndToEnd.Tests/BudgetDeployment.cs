@@ -143,23 +143,5 @@ public sealed class BudgetDeployment : IAsyncLifetime
         return await api.GetAsync<AuditExport>($"api/contracts/{contractId}/audit", default);
     }
 
-    public Task DisposeAsync()
-    {
-        _server?.Dispose();
-        foreach (var k in Parties.Values)
-        {
-            k.Dispose();
-        }
-
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort
-        }
-
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => Processes.TearDownAsync(Root, Parties.Values, _server);
 }

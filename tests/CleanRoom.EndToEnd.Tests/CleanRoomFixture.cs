@@ -120,26 +120,7 @@ public sealed class CleanRoomFixture : IAsyncLifetime
     public static ContractDocument TestContract(string id, Dictionary<string, PartyKeys> parties) =>
         DemoData.Contract(id, parties, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
 
-    public Task DisposeAsync()
-    {
-        _enclave?.Dispose();
-        _server?.Dispose();
-        foreach (var k in Parties.Values)
-        {
-            k.Dispose();
-        }
-
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort
-        }
-
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => Processes.TearDownAsync(Root, Parties.Values, _enclave, _server);
 }
 
 [CollectionDefinition(Name)]

@@ -50,26 +50,7 @@ public sealed class JobLeaseTests(ITestOutputHelper output) : IAsyncLifetime
 
     }
 
-    public Task DisposeAsync()
-    {
-        _enclave?.Dispose();
-        _server?.Dispose();
-        foreach (var k in _parties.Values)
-        {
-            k.Dispose();
-        }
-
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort
-        }
-
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => Processes.TearDownAsync(_root, _parties.Values, _enclave, _server);
 
     [Fact]
     public async Task Killing_the_server_mid_job_loses_nothing_acknowledged_and_the_job_still_finishes()

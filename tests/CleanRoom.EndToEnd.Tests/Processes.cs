@@ -48,6 +48,31 @@ internal static class Processes
         return (server, new Uri((await File.ReadAllTextAsync(ready)).Trim() + "/"));
     }
 
+    /// <summary>Ends a deployment: stops its processes, disposes the parties' keys and deletes its directory (best effort).</summary>
+    public static Task TearDownAsync(string root, IEnumerable<CleanRoom.Core.PartyKeys> parties, params ChildProcess?[] processes)
+    {
+        foreach (var process in processes)
+        {
+            process?.Dispose();
+        }
+
+        foreach (var keys in parties)
+        {
+            keys.Dispose();
+        }
+
+        try
+        {
+            Directory.Delete(root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort: a process that is still exiting may hold a file
+        }
+
+        return Task.CompletedTask;
+    }
+
     public static async Task<(int ExitCode, string Output)> RunAsync(string dll, TimeSpan timeout, params string[] args)
     {
         using var child = Start(dll, args);

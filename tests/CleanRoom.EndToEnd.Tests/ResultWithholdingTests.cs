@@ -33,25 +33,7 @@ public sealed class ResultWithholdingTests : IAsyncLifetime
         (_server, _url) = await Processes.StartServerAsync(Path.Combine(_root, "server-data"), SimAmd);
     }
 
-    public Task DisposeAsync()
-    {
-        _server?.Dispose();
-        foreach (var k in _parties.Values)
-        {
-            k.Dispose();
-        }
-
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // best effort
-        }
-
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => Processes.TearDownAsync(_root, _parties.Values, _server);
 
     [Fact]
     public async Task A_result_submitted_after_consent_was_revoked_is_withheld_and_the_audit_says_why()

@@ -31,18 +31,8 @@ public sealed class AuditDurabilityTests : IAsyncLifetime
 
     private async Task<Uri> StartServerAsync()
     {
-        var ready = Path.Combine(ServerData, "ready");
-        File.Delete(ready);
-        _server = Processes.Start(Processes.ServerDll, "--data-dir", ServerData, "--policies", Processes.Policies, "--simulated-attestation", "--sim-amd", SimAmd, "--ready-file", ready);
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (!File.Exists(ready) || (await File.ReadAllTextAsync(ready)).Length == 0)
-        {
-            Assert.False(_server.Process.HasExited, "server exited: " + _server.Output);
-            Assert.True(DateTime.UtcNow < deadline, "server did not start: " + _server.Output);
-            await Task.Delay(100);
-        }
-
-        return new Uri((await File.ReadAllTextAsync(ready)).Trim() + "/");
+        (_server, var url) = await Processes.StartServerAsync(ServerData, SimAmd);
+        return url;
     }
 
     private static byte[] Draft(string id, Dictionary<string, PartyKeys> parties) =>

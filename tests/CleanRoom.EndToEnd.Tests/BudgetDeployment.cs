@@ -42,18 +42,7 @@ public sealed class BudgetDeployment : IAsyncLifetime
 
     public async Task StartServerAsync()
     {
-        var ready = Path.Combine(ServerData, "ready");
-        File.Delete(ready);
-        _server = Processes.Start(Processes.ServerDll, "--data-dir", ServerData, "--policies", Processes.Policies, "--simulated-attestation", "--sim-amd", SimAmd, "--ready-file", ready);
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (!File.Exists(ready) || (await File.ReadAllTextAsync(ready)).Length == 0)
-        {
-            Assert.False(_server.Process.HasExited, "server exited: " + _server.Output);
-            Assert.True(DateTime.UtcNow < deadline, "server did not start: " + _server.Output);
-            await Task.Delay(100);
-        }
-
-        Server = new Uri((await File.ReadAllTextAsync(ready)).Trim() + "/");
+        (_server, Server) = await Processes.StartServerAsync(ServerData, SimAmd);
     }
 
     /// <summary>SIGKILLs the server (no shutdown hooks, no flush) and starts it again on the same data directory.</summary>

@@ -40,18 +40,7 @@ public sealed class CleanRoomFixture : IAsyncLifetime
         var (code, output) = await Processes.RunAsync(Processes.EnclaveDll, TimeSpan.FromMinutes(2), "sim-hardware", "--dir", simAmd);
         Assert.True(code == 0, output);
 
-        Directory.CreateDirectory(ServerData);
-        var ready = Path.Combine(ServerData, "ready");
-        _server = Processes.Start(Processes.ServerDll, "--data-dir", ServerData, "--policies", Processes.Policies, "--simulated-attestation", "--sim-amd", simAmd, "--ready-file", ready);
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (!File.Exists(ready) || (await File.ReadAllTextAsync(ready)).Length == 0)
-        {
-            Assert.False(_server.Process.HasExited, "server exited: " + _server.Output);
-            Assert.True(DateTime.UtcNow < deadline, "server did not start: " + _server.Output);
-            await Task.Delay(100);
-        }
-
-        Server = new Uri((await File.ReadAllTextAsync(ready)).Trim() + "/");
+        (_server, Server) = await Processes.StartServerAsync(ServerData, simAmd);
         _enclave = Processes.Start(Processes.EnclaveDll, "run", "--server", Server.ToString(), "--simulated", "--sim-amd", simAmd, "--memory-limit", "1GB");
 
         foreach (var name in new[] { "retailer", "advertiser", "manager", "mallory" })

@@ -71,8 +71,10 @@ internal static class LongJob
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var job = await api.GetAsync<JobView>($"api/jobs/{jobId}", default);
+            // The log first, then the job: a job read after its keys_released entry is at least running
+            // (read the other way round, a claim in between pairs a stale "queued" with the new entry).
             var log = await api.GetAsync<AuditExport>($"api/contracts/{contractId}/audit", default);
+            var job = await api.GetAsync<JobView>($"api/jobs/{jobId}", default);
             if (job.State != "queued" && job.State != "running")
             {
                 return job;

@@ -79,12 +79,28 @@ public sealed class SnpVerifier
             }
             else
             {
+                // The exact bytes of a report whose signature verified under this chain before (a per-boot report sent
+                // again with a fresh request nonce) need no second ECDSA verification: the answer cannot differ. Any
+                // changed byte, signature included, misses. Every other check below runs on every call.
+                string reportId = ReportId(report);
+                if (cached.HasVerified(reportId))
+                {
+                    return VerifyReport(report, parsed.Report, null, cached.Extensions, null, out _);
+                }
+
                 // Importing a P-384 key costs as much as a verification (OpenSSL checks the point), so the key is kept; ECDsa
                 // instances are not documented as thread-safe, hence the lock.
+                SnpVerificationResult verdict;
                 lock (cached.VcekKey)
                 {
-                    return VerifyReport(report, parsed.Report, cached.VcekKey, cached.Extensions, null, out _);
+                    verdict = VerifyReport(report, parsed.Report, cached.VcekKey, cached.Extensions, null, out bool signatureGood);
+                    if (signatureGood)
+                    {
+                        cached.RecordVerified(reportId);
+                    }
                 }
+
+                return verdict;
             }
         }
 
@@ -122,7 +138,9 @@ public sealed class SnpVerifier
             DateTimeOffset notBefore = new[] { ark, ask, vcek }.Max(c => new DateTimeOffset(c.Certificate.NotBefore.ToUniversalTime()));
             DateTimeOffset notAfter = new[] { ark, ask, vcek }.Min(c => new DateTimeOffset(c.Certificate.NotAfter.ToUniversalTime()));
             var cachedKey = ECDsa.Create(vcekKey.ExportParameters(false));
-            if (!_chains.TryAdd(chainId, new VerifiedChain(cachedKey, extensions, notBefore, notAfter)))
+            var entry = new VerifiedChain(cachedKey, extensions, notBefore, notAfter);
+            entry.RecordVerified(ReportId(report));
+            if (!_chains.TryAdd(chainId, entry))
             {
                 cachedKey.Dispose();
             }
@@ -135,10 +153,11 @@ public sealed class SnpVerifier
     /// Checks the report against an already verified VCEK: signature, product line, TCB and chip ID. <paramref name="chainUsable"/>
     /// says whether the chain itself proved sound (the signature verified and the extensions were readable), so it may be cached.
     /// </summary>
-    private SnpVerificationResult VerifyReport(ReadOnlySpan<byte> report, SnpReport parsedReport, ECDsa vcekKey, VcekExtensions? extensions, string? extensionError, out bool chainUsable)
+    /// <remarks>A null <paramref name="vcekKey"/> means these exact report bytes verified under this VCEK before.</remarks>
+    private SnpVerificationResult VerifyReport(ReadOnlySpan<byte> report, SnpReport parsedReport, ECDsa? vcekKey, VcekExtensions? extensions, string? extensionError, out bool chainUsable)
     {
         chainUsable = false;
-        if (!VerifyReportSignature(report, vcekKey))
+        if (vcekKey is not null && !VerifyReportSignature(report, vcekKey))
         {
             // Same stable code either way; the reason says when the VCEK is evidently another chip's.
             return SnpVerificationResult.Failure(
@@ -196,7 +215,27 @@ public sealed class SnpVerifier
         hash.AppendData(der);
     }
 
-    private sealed record VerifiedChain(ECDsa VcekKey, VcekExtensions Extensions, DateTimeOffset NotBefore, DateTimeOffset NotAfter);
+    /// <summary>SHA-256 of the whole report, signature included.</summary>
+    private static string ReportId(ReadOnlySpan<byte> report) => Convert.ToHexString(SHA256.HashData(report));
+
+    private sealed record VerifiedChain(ECDsa VcekKey, VcekExtensions Extensions, DateTimeOffset NotBefore, DateTimeOffset NotAfter)
+    {
+        // Bounds the memory a stream of distinct reports under one chain can take.
+        private const int MaxVerifiedReports = 1024;
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _verifiedReports = new(StringComparer.Ordinal);
+
+        public bool HasVerified(string reportId) => _verifiedReports.ContainsKey(reportId);
+
+        public void RecordVerified(string reportId)
+        {
+            if (_verifiedReports.Count >= MaxVerifiedReports)
+            {
+                _verifiedReports.Clear();
+            }
+
+            _verifiedReports.TryAdd(reportId, 0);
+        }
+    }
 
     private SnpVerificationResult? VerifyChain(AmdCertificate ark, AmdCertificate ask, AmdCertificate vcek)
     {

@@ -14,6 +14,14 @@ public static class AttestationTokenValidator
 {
     private const int MaxTokenLength = 256 * 1024;
     private const int MinRsaModulusBits = 2048;
+    private const int MaxImportedKeys = 64;
+
+    /// <summary>
+    /// Imported JWKS keys by SHA-256 of modulus and exponent: an RSA import costs several signature verifications, and an
+    /// authority's keys change rarely. Only the import is reused; the JWKS is parsed and the kid matched on every call, so a
+    /// key removed from the JWKS is refused at once.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, RSA> ImportedKeys = new(StringComparer.Ordinal);
 
     public static TokenValidationResult Validate(string jwt, string jwksJson, TokenValidationOptions options)
     {
@@ -70,14 +78,21 @@ public static class AttestationTokenValidator
             kid = kidElement.GetString()!;
         }
 
-        using RSA? key = FindKey(jwksJson, kid, out string? keyError, out string keyErrorCode);
+        // Shared with other calls (see ImportedKeys): never disposed here, used under its lock.
+        RSA? key = FindKey(jwksJson, kid, out string? keyError, out string keyErrorCode);
         if (key is null)
         {
             return TokenValidationResult.Failure(keyErrorCode, keyError!);
         }
 
         byte[] signingInput = Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]);
-        if (signature.Length != key.KeySize / 8 || !key.VerifyData(signingInput, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
+        bool verified;
+        lock (key)
+        {
+            verified = signature.Length == key.KeySize / 8 && key.VerifyData(signingInput, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        }
+
+        if (!verified)
         {
             return TokenValidationResult.Failure(TokenErrorCodes.SignatureInvalid, "the token signature does not verify under the JWKS key");
         }
@@ -211,6 +226,13 @@ public static class AttestationTokenValidator
             return null;
         }
 
+        string keyId = Convert.ToHexString(SHA256.HashData([.. modulus, .. exponent])) + ":" + exponent.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (ImportedKeys.TryGetValue(keyId, out RSA? known))
+        {
+            error = null;
+            return known;
+        }
+
         var rsa = RSA.Create();
         try
         {
@@ -221,9 +243,6 @@ public static class AttestationTokenValidator
                 rsa.Dispose();
                 return null;
             }
-
-            error = null;
-            return rsa;
         }
         catch (CryptographicException)
         {
@@ -231,6 +250,14 @@ public static class AttestationTokenValidator
             error = "the JWKS key for this kid is not a valid RSA key";
             return null;
         }
+
+        if (ImportedKeys.Count >= MaxImportedKeys)
+        {
+            ImportedKeys.Clear(); // dropped, not disposed: a concurrent call may hold one (left to the GC)
+        }
+
+        error = null;
+        return ImportedKeys.GetOrAdd(keyId, rsa);
     }
 
     private static bool TryNumericDate(JsonElement claims, string name, bool required, out long value)

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using CleanRoom.Core;
 using CleanRoom.KeyRelease;
@@ -62,14 +63,29 @@ public static class AttestationEndpoints
             throw ApiException.Forbidden(session.ErrorCode!, reason);
         }
 
-        var release = broker.Release(name, version, session.Claims, request.Value.Nonce, request.Value.Enc);
-        if (!release.IsSuccess)
+        using var release = broker.Authorize(name, version, session.Claims);
+        if (!release.IsAllowed)
         {
             await audit.AppendAsync(session.Actor, "key.release", target, "refused", release.ErrorCode, release.Reason);
             throw ApiException.Forbidden(release.ErrorCode!, release.Reason!);
         }
 
-        await audit.AppendAsync(session.Actor, "key.release", target);
-        return Results.Ok(new { value = release.Jws });
+        // The durable audit write and the wrapping and signing run at once; the response leaves only after both are done,
+        // so no key is ever out without its release in the log.
+        var audited = audit.AppendAsync(session.Actor, "key.release", target);
+        string jws;
+        try
+        {
+            jws = release.Seal(request.Value.Nonce, request.Value.Enc);
+        }
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+        {
+            await audited;
+            await audit.AppendAsync(session.Actor, "key.release", target, "failed", "release.seal_failed", $"key release of '{name}' failed after it was allowed: the envelope could not be built; nothing was released");
+            throw ApiException.BadRequest("release.seal_failed", $"key release of '{name}' failed: the envelope could not be built; nothing was released");
+        }
+
+        await audited;
+        return Results.Ok(new { value = jws });
     }
 }

@@ -24,6 +24,7 @@ public sealed class KeyBroker : IDisposable
     private readonly Database _db;
     private readonly ServerPolicies _policies;
     private readonly TimeProvider _time;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Name, string Version), (byte[] Modulus, byte[] Exponent)> _publicKeys = new();
 
     public KeyBroker(Database db, ServerPolicies policies, ServerOptions options, TimeProvider time)
     {
@@ -81,20 +82,25 @@ public sealed class KeyBroker : IDisposable
     }
 
     /// <summary>Evaluates the key's release policy over already-validated token claims and builds the signed release response.</summary>
-    public BrokerRelease Release(string name, string version, JsonElement claims, string? nonce, KeyWrapAlgorithm enc)
+    /// <summary>
+    /// First half of a release: reads the key, parses its release policy, evaluates it against the token's claims and picks the
+    /// wrapping key. Nothing leaves the broker. The caller records the decision durably, then calls
+    /// <see cref="BrokerAuthorization.Seal"/> (the two can overlap, see AttestationEndpoints).
+    /// </summary>
+    public BrokerAuthorization Authorize(string name, string version, JsonElement claims)
     {
         byte[] pkcs8;
-        string publicPem;
         string policyJson;
         bool exportable;
         bool immutable;
+        string publicPem;
         using (var c = _db.Open())
         using (var cmd = Database.Command(c, "SELECT private_pkcs8, release_policy, exportable, immutable, public_pem FROM broker_keys WHERE name = $n AND version = $v;", null, ("$n", name), ("$v", version)))
         using (var r = cmd.ExecuteReader())
         {
             if (!r.Read())
             {
-                return BrokerRelease.Fail("key.not_found", $"key release refused: key '{name}' version '{version}' does not exist");
+                return BrokerAuthorization.Fail("key.not_found", $"key release refused: key '{name}' version '{version}' does not exist");
             }
 
             pkcs8 = (byte[])r.GetValue(0);
@@ -104,67 +110,132 @@ public sealed class KeyBroker : IDisposable
             publicPem = r.GetString(4);
         }
 
+        RuntimeKeySelection? wrapping = null;
         try
         {
             if (!exportable)
             {
-                return BrokerRelease.Fail(KeyReleaseErrorCodes.KeyNotExportable, $"key release refused: key '{name}' is not exportable");
+                return BrokerAuthorization.Fail(KeyReleaseErrorCodes.KeyNotExportable, $"key release refused: key '{name}' is not exportable");
             }
 
             var policy = ReleasePolicy.Parse(policyJson);
             if (!policy.IsSuccess)
             {
-                return BrokerRelease.Fail(policy.ErrorCode!, $"key release refused: the release policy of key '{name}' cannot be parsed");
+                return BrokerAuthorization.Fail(policy.ErrorCode!, $"key release refused: the release policy of key '{name}' cannot be parsed");
             }
 
             var decision = policy.Policy!.Evaluate(claims);
             if (!decision.IsAllowed)
             {
-                return BrokerRelease.Fail(decision.ErrorCode!, $"key release refused for '{name}': {decision.Reason}");
+                return BrokerAuthorization.Fail(decision.ErrorCode!, $"key release refused for '{name}': {decision.Reason}");
             }
 
-            using var wrapping = RuntimeKeySelector.Select(claims);
+            wrapping = RuntimeKeySelector.Select(claims);
             if (!wrapping.IsSuccess)
             {
-                return BrokerRelease.Fail(wrapping.ErrorCode!, $"key release refused for '{name}': {wrapping.Reason}");
+                return BrokerAuthorization.Fail(wrapping.ErrorCode!, $"key release refused for '{name}': {wrapping.Reason}");
             }
 
-            // The public half comes from the stored public key: importing the private key only to read its modulus costs as
-            // much as an RSA signature.
-            using var rsa = RSA.Create();
-            rsa.ImportFromPem(publicPem);
-            var p = rsa.ExportParameters(false);
-            var kid = $"/keys/{name}/{version}";
-            var keyHsm = KeyHsmEnvelope.Create(pkcs8, wrapping.Key!, wrapping.Kid ?? "enclave", enc);
-            var response = new KeyReleaseResponse
-            {
-                Kid = kid,
-                KeyHsm = keyHsm,
-                Enc = enc,
-                Nonce = nonce,
-                KeyOps = ["encrypt", "decrypt", "wrapKey", "unwrapKey"],
-                Modulus = p.Modulus!,
-                Exponent = p.Exponent!,
-                Exportable = true,
-                ReleasePolicyJson = policyJson,
-                ReleasePolicyImmutable = immutable,
-            };
-            return BrokerRelease.Ok(response.Sign(SigningKey, SigningKeyId));
+            var authorized = new BrokerAuthorization(this, name, version, pkcs8, wrapping, PublicParameters(name, version, publicPem), policyJson, immutable);
+            wrapping = null;
+            pkcs8 = [];
+            return authorized;
         }
         finally
         {
+            wrapping?.Dispose();
             CryptographicOperations.ZeroMemory(pkcs8);
         }
     }
 
+    /// <summary>
+    /// The released key's public half, from its stored public key: importing the private key only to read its modulus costs
+    /// as much as an RSA signature, and parsing the PEM each time a third of one. Keys never change once created.
+    /// </summary>
+    private (byte[] Modulus, byte[] Exponent) PublicParameters(string name, string version, string publicPem) =>
+        _publicKeys.GetOrAdd((name, version), _ =>
+        {
+            using var rsa = RSA.Create();
+            rsa.ImportFromPem(publicPem);
+            var p = rsa.ExportParameters(false);
+            return (p.Modulus!, p.Exponent!);
+        });
+
+    internal string Sign(KeyReleaseResponse response) => response.Sign(SigningKey, SigningKeyId);
+
     public void Dispose() => SigningKey.Dispose();
 }
 
-public sealed record BrokerRelease(string? Jws, string? ErrorCode, string? Reason)
+/// <summary>
+/// A release the policy allowed, holding the key until <see cref="Seal"/> wraps it to the enclave's runtime key and signs the
+/// response, or <see cref="Dispose"/> wipes it. Fails closed: a refused authorization carries only the code and reason.
+/// </summary>
+public sealed class BrokerAuthorization : IDisposable
 {
-    public bool IsSuccess => Jws is not null;
+    private readonly KeyBroker? _broker;
+    private readonly byte[] _pkcs8 = [];
+    private readonly RuntimeKeySelection? _wrapping;
+    private readonly (byte[] Modulus, byte[] Exponent) _public;
+    private readonly string _policyJson = "";
+    private readonly bool _immutable;
 
-    public static BrokerRelease Ok(string jws) => new(jws, null, null);
+    internal BrokerAuthorization(KeyBroker broker, string name, string version, byte[] pkcs8, RuntimeKeySelection wrapping, (byte[] Modulus, byte[] Exponent) publicKey, string policyJson, bool immutable)
+    {
+        _broker = broker;
+        Name = name;
+        Version = version;
+        _pkcs8 = pkcs8;
+        _wrapping = wrapping;
+        _public = publicKey;
+        _policyJson = policyJson;
+        _immutable = immutable;
+    }
 
-    public static BrokerRelease Fail(string code, string reason) => new(null, code, reason);
+    private BrokerAuthorization(string code, string reason)
+    {
+        ErrorCode = code;
+        Reason = reason;
+    }
+
+    public bool IsAllowed => _broker is not null;
+
+    public string? ErrorCode { get; }
+
+    public string? Reason { get; }
+
+    public string Name { get; } = "";
+
+    public string Version { get; } = "";
+
+    internal static BrokerAuthorization Fail(string code, string reason) => new(code, reason);
+
+    /// <summary>The Key Vault release response: the key in a key_hsm envelope to the enclave's runtime key, signed by the broker (JWS).</summary>
+    public string Seal(string? nonce, KeyWrapAlgorithm enc)
+    {
+        if (_broker is null)
+        {
+            throw new InvalidOperationException("A refused release cannot be sealed.");
+        }
+
+        var response = new KeyReleaseResponse
+        {
+            Kid = $"/keys/{Name}/{Version}",
+            KeyHsm = KeyHsmEnvelope.Create(_pkcs8, _wrapping!.Key!, _wrapping.Kid ?? "enclave", enc),
+            Enc = enc,
+            Nonce = nonce,
+            KeyOps = ["encrypt", "decrypt", "wrapKey", "unwrapKey"],
+            Modulus = _public.Modulus,
+            Exponent = _public.Exponent,
+            Exportable = true,
+            ReleasePolicyJson = _policyJson,
+            ReleasePolicyImmutable = _immutable,
+        };
+        return _broker.Sign(response);
+    }
+
+    public void Dispose()
+    {
+        CryptographicOperations.ZeroMemory(_pkcs8);
+        _wrapping?.Dispose();
+    }
 }

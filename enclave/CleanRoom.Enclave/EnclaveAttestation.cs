@@ -17,15 +17,52 @@ internal sealed class EnclaveAttestation(IEvidenceSource evidence, IEnclaveAttes
 
     public string ExpectedIssuer => expectedIssuer;
 
+    // The evidence of this boot: a report binds only REPORT_DATA (the hash of the per-boot keys), never the request nonce,
+    // so one report serves every attestation of a boot. Fetching it is the PSP's time, and the authority recognises the
+    // exact bytes it verified before. Dropped after any refusal, so a failure never repeats on stale evidence.
+    private volatile CachedEvidence? _evidence;
+
+    // The authority's signing keys (/certs) as last fetched; a token they cannot verify makes the enclave fetch them again.
+    private volatile string? _jwks;
+
     /// <summary>Returns a token that carries <paramref name="nonce"/> (a fresh one when null), or throws <see cref="JobRefusalException"/>.</summary>
     public async Task<string> AttestAsync(EnclaveKeys keys, string? nonce, CancellationToken cancellationToken)
     {
         nonce ??= Hashing.B64Url(RandomNumberGenerator.GetBytes(16));
-        var material = await evidence.GetEvidenceAsync(keys.ReportData(), cancellationToken);
-        var token = await authority.AttestAsync(material, keys.RuntimeData, nonce, cancellationToken);
-        var jwks = await authority.GetJwksAsync(cancellationToken);
-        var check = Check(token, jwks, nonce);
-        return check.IsValid ? token : throw new JobRefusalException(check.ErrorCode!, "attestation token refused by the enclave: " + check.Reason);
+        var material = await EvidenceAsync(keys.ReportData(), cancellationToken);
+        try
+        {
+            var token = await authority.AttestAsync(material, keys.RuntimeData, nonce, cancellationToken);
+            var jwks = _jwks;
+            var check = jwks is null ? null : Check(token, jwks, nonce);
+            if (check is not { IsValid: true })
+            {
+                // First use, or the authority rotated its keys: fetch /certs again; only this fresh answer decides.
+                jwks = await authority.GetJwksAsync(cancellationToken);
+                check = Check(token, jwks, nonce);
+                _jwks = check.IsValid ? jwks : null;
+            }
+
+            return check.IsValid ? token : throw new JobRefusalException(check.ErrorCode!, "attestation token refused by the enclave: " + check.Reason);
+        }
+        catch
+        {
+            _evidence = null;
+            throw;
+        }
+    }
+
+    /// <summary>This boot's evidence for <paramref name="reportData"/>: fetched once, then reused until an attestation fails.</summary>
+    public async Task<AttestationEvidence> EvidenceAsync(byte[] reportData, CancellationToken cancellationToken)
+    {
+        if (_evidence is { } known && CryptographicOperations.FixedTimeEquals(known.ReportData, reportData))
+        {
+            return known.Evidence;
+        }
+
+        var fresh = await evidence.GetEvidenceAsync(reportData, cancellationToken);
+        _evidence = new CachedEvidence((byte[])reportData.Clone(), fresh);
+        return fresh;
     }
 
     /// <summary>The enclave's check of a token it was just given for <paramref name="nonce"/>.</summary>
@@ -37,4 +74,6 @@ internal sealed class EnclaveAttestation(IEvidenceSource evidence, IEnclaveAttes
             AllowSimulated = evidence.IsSimulated,
             TimeProvider = time,
         });
+
+    private sealed record CachedEvidence(byte[] ReportData, AttestationEvidence Evidence);
 }

@@ -193,6 +193,55 @@ public sealed class AttestationServicesTests : IDisposable
         Assert.Equal(TokenErrorCodes.IssuerMismatch, ex.Code);
     }
 
+    [Fact]
+    public async Task One_report_serves_every_attestation_of_a_boot_and_is_fetched_again_after_a_refusal()
+    {
+        using var platform = SimulatedAmdPlatform.Create();
+        var policy = AttestationPolicy.Load(Path.Combine(FindRepo(), "attestation-policies", "simulated.json")).Policy!;
+        using var authority = new AttestationAuthority(policy, platform.TrustedRoots, policy.Issuer);
+        using var keys = new EnclaveKeys();
+        using var source = new CountingEvidenceSource(new SimulatedEvidenceSource(SimulatedAmdPlatform.Load(Save(platform))));
+        var fake = new ReplayingAuthority(authority, null);
+        var attestation = new EnclaveAttestation(source, fake, policy.Issuer, TimeProvider.System);
+
+        var first = await attestation.AttestAsync(keys, "nonce-1", default);
+        var second = await attestation.AttestAsync(keys, "nonce-2", default);
+
+        Assert.Equal(1, source.Fetches);
+        Assert.Equal(1, fake.JwksFetches);
+        Assert.NotEqual(first, second); // a fresh token for each nonce, from the same report
+        fake.ReplacementNonce = "someone-elses-nonce";
+        await Assert.ThrowsAsync<JobRefusalException>(() => attestation.AttestAsync(keys, "nonce-3", default));
+        fake.ReplacementNonce = null;
+        Assert.False(string.IsNullOrEmpty(await attestation.AttestAsync(keys, "nonce-4", default)));
+        Assert.Equal(2, source.Fetches);
+
+        using var otherKeys = new EnclaveKeys(); // other REPORT_DATA: the old report cannot serve it
+        Assert.False(string.IsNullOrEmpty(await attestation.AttestAsync(otherKeys, "nonce-5", default)));
+        Assert.Equal(3, source.Fetches);
+    }
+
+    [Fact]
+    public async Task The_enclave_fetches_the_authority_keys_again_when_they_rotate_and_still_refuses_a_bad_token()
+    {
+        using var platform = SimulatedAmdPlatform.Create();
+        var policy = AttestationPolicy.Load(Path.Combine(FindRepo(), "attestation-policies", "simulated.json")).Policy!;
+        using var before = new AttestationAuthority(policy, platform.TrustedRoots, policy.Issuer);
+        using var after = new AttestationAuthority(policy, platform.TrustedRoots, policy.Issuer); // same issuer, new signing key
+        using var keys = new EnclaveKeys();
+        var fake = new ReplayingAuthority(before, null);
+        var attestation = new EnclaveAttestation(new SimulatedEvidenceSource(SimulatedAmdPlatform.Load(Save(platform))), fake, policy.Issuer, TimeProvider.System);
+        await attestation.AttestAsync(keys, "n-1", default);
+
+        fake.Authority = after;
+        Assert.False(string.IsNullOrEmpty(await attestation.AttestAsync(keys, "n-2", default)));
+        Assert.Equal(2, fake.JwksFetches);
+
+        fake.ReplacementNonce = "replayed"; // refused even after a fresh fetch of the keys
+        var ex = await Assert.ThrowsAsync<JobRefusalException>(() => attestation.AttestAsync(keys, "n-3", default));
+        Assert.Equal(TokenErrorCodes.NonceMismatch, ex.Code);
+    }
+
     private string Save(SimulatedAmdPlatform platform)
     {
         var dir = Path.Combine(_dir, "platform-" + Guid.NewGuid().ToString("N")[..6]);
@@ -246,19 +295,44 @@ public sealed class AttestationServicesTests : IDisposable
     }
 
     /// <summary>Answers through a real authority, optionally swapping in another nonce (a stale or substituted token).</summary>
+    private sealed class CountingEvidenceSource(IEvidenceSource inner) : IEvidenceSource
+    {
+        public int Fetches { get; private set; }
+
+        public bool IsSimulated => inner.IsSimulated;
+
+        public string Description => inner.Description;
+
+        public Task<AttestationEvidence> GetEvidenceAsync(byte[] reportData, CancellationToken cancellationToken)
+        {
+            Fetches++;
+            return inner.GetEvidenceAsync(reportData, cancellationToken);
+        }
+
+        public void Dispose() => inner.Dispose();
+    }
+
     private sealed class ReplayingAuthority(AttestationAuthority authority, string? replacementNonce) : IEnclaveAttestationClient
     {
         public string? ReplacementNonce { get; set; } = replacementNonce;
+
+        public AttestationAuthority Authority { get; set; } = authority;
+
+        public int JwksFetches { get; private set; }
 
         public bool IsLocal => true;
 
         public Task<string> AttestAsync(AttestationEvidence evidence, byte[] runtimeData, string nonce, CancellationToken cancellationToken)
         {
-            var result = authority.Attest(new SnpAttestRequest { Report = evidence.Report, VcekCertChainPem = evidence.VcekCertChainPem, RuntimeData = runtimeData, Nonce = ReplacementNonce ?? nonce });
+            var result = Authority.Attest(new SnpAttestRequest { Report = evidence.Report, VcekCertChainPem = evidence.VcekCertChainPem, RuntimeData = runtimeData, Nonce = ReplacementNonce ?? nonce });
             return Task.FromResult(result.Token ?? throw new InvalidOperationException(result.ToString()));
         }
 
-        public Task<string> GetJwksAsync(CancellationToken cancellationToken) => Task.FromResult(authority.JwksJson);
+        public Task<string> GetJwksAsync(CancellationToken cancellationToken)
+        {
+            JwksFetches++;
+            return Task.FromResult(Authority.JwksJson);
+        }
     }
 
     /// <summary>Plays the kernel's part of configfs-tsm on a plain directory: mkdir gets an answer once inblob is written.</summary>

@@ -77,7 +77,16 @@ internal static class X5cChainValidator
                 return Fail(KeyReleaseErrorCodes.ResponseCertificateNotForSigning, "the x5c leaf certificate's key usage does not allow digitalSignature.");
             }
 
-            var key = leaf.GetRSAPublicKey();
+            RSA? key;
+            try
+            {
+                key = leaf.GetRSAPublicKey();
+            }
+            catch (CryptographicException)
+            {
+                key = null;
+            }
+
             if (key is null || key.KeySize < KeyReleaseSignerTrust.MinimumRsaKeySize)
             {
                 key?.Dispose();
@@ -110,7 +119,17 @@ internal static class X5cChainValidator
         policy.VerificationTimeIgnored = false;
         try
         {
-            if (chain.Build(leaf))
+            bool built;
+            try
+            {
+                built = chain.Build(leaf);
+            }
+            catch (CryptographicException)
+            {
+                return Fail(KeyReleaseErrorCodes.ResponseCertificateChainUntrusted, "the x5c chain cannot be evaluated (a certificate is unreadable).");
+            }
+
+            if (built)
             {
                 return null;
             }

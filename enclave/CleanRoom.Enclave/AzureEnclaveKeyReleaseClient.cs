@@ -3,20 +3,31 @@ using CleanRoom.KeyRelease;
 
 namespace CleanRoom.Enclave;
 
-/// <summary>Azure Key Vault / Managed HSM key release over <see cref="KeyVaultKeyReleaseClient"/>.</summary>
-internal sealed class AzureEnclaveKeyReleaseClient(KeyVaultKeyReleaseClient client, string? signerPemFile) : IEnclaveKeyReleaseClient
+/// <summary>
+/// Azure Key Vault / Managed HSM key release over <see cref="KeyVaultKeyReleaseClient"/>. Key Vault
+/// signs release responses with its own certificate and sends the chain as the JWS <c>x5c</c>
+/// header; a response is trusted when that chain validates to the configured roots
+/// (--key-vault-roots), or it verifies under a pinned signer (--key-vault-signer), or both when both
+/// are configured. The PEM texts were read and checked at startup (<see cref="EnclaveServices"/>).
+/// </summary>
+internal sealed class AzureEnclaveKeyReleaseClient(KeyVaultKeyReleaseClient client, string? signerPem, string? trustedRootsPem) : IEnclaveKeyReleaseClient
 {
     public bool IsLocal => false;
 
-    /// <summary>
-    /// Key Vault signs release responses with its own certificate; until its x5c chain is validated to
-    /// Microsoft's roots, the expected signer is pinned by configuration (--key-vault-signer). Without it
-    /// every release is refused: a response that cannot be authenticated is not used.
-    /// </summary>
-    public async Task<string> SignerPublicKeyPemAsync(CancellationToken cancellationToken) =>
-        signerPemFile is null
-            ? throw new JobRefusalException("release.signer_unknown", "key release refused: no Key Vault signing key is pinned (pass --key-vault-signer FILE)")
-            : await File.ReadAllTextAsync(signerPemFile, cancellationToken);
+    /// <summary>Without a pinned signer or trusted roots every release is refused: a response that cannot be authenticated is not used.</summary>
+    public Task<KeyReleaseSignerTrust> SignerTrustAsync(CancellationToken cancellationToken)
+    {
+        if (signerPem is null && trustedRootsPem is null)
+        {
+            throw new JobRefusalException("release.signer_unknown",
+                "key release refused: no Key Vault signer is trusted (pass --key-vault-roots FILE and/or --key-vault-signer FILE)");
+        }
+
+        var trust = KeyReleaseSignerTrust.FromPem(signerPem, trustedRootsPem);
+        return trust.IsSuccess
+            ? Task.FromResult(trust.Value)
+            : throw new JobRefusalException(trust.ErrorCode, "key release refused: " + trust.Reason);
+    }
 
     public async Task<string> ReleaseAsync(string name, string version, string attestationToken, string nonce, CancellationToken cancellationToken)
     {

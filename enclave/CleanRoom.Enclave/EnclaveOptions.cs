@@ -29,8 +29,17 @@ public sealed class EnclaveOptions
     /// <summary>Azure Key Vault or Managed HSM (https). Null: the server's local key broker.</summary>
     public Uri? KeyVault { get; init; }
 
-    /// <summary>PEM public key or certificate that must sign Key Vault release responses (required with <see cref="KeyVault"/>).</summary>
+    /// <summary>
+    /// PEM RSA public key or certificate that must sign Key Vault release responses. With
+    /// <see cref="KeyVault"/>, this or <see cref="KeyVaultRootsFile"/> is needed (both: both must hold).
+    /// </summary>
     public string? KeyVaultSignerFile { get; init; }
+
+    /// <summary>
+    /// PEM bundle of the root certificates Key Vault's signing chain (the release JWS's <c>x5c</c>)
+    /// must validate to, in production Microsoft's roots; only these are trusted, never the system store.
+    /// </summary>
+    public string? KeyVaultRootsFile { get; init; }
 
     /// <summary>Attestation policy JSON whose issuer the enclave pins; required outside simulated mode.</summary>
     public string? AttestationPolicyFile { get; init; }

@@ -16,6 +16,8 @@ public sealed class EnclaveServerClient(HttpClient http) : IDisposable, IEnclave
 {
     private static readonly JsonSerializerOptions s_json = CanonicalJson.SerializerOptions;
 
+    private KeyReleaseSignerTrust? _releaseSigners;
+
     public string? Token { get; set; }
 
     /// <summary>Where <see cref="ReleaseKeyAsync"/> goes: this server's broker unless configured otherwise (Azure Key Vault).</summary>
@@ -30,7 +32,13 @@ public sealed class EnclaveServerClient(HttpClient http) : IDisposable, IEnclave
 
     Task<string> IEnclaveAttestationClient.GetJwksAsync(CancellationToken cancellationToken) => http.GetStringAsync("certs", cancellationToken);
 
-    Task<string> IEnclaveKeyReleaseClient.SignerPublicKeyPemAsync(CancellationToken cancellationToken) => BrokerSigningKeyPemAsync(cancellationToken);
+    async Task<KeyReleaseSignerTrust> IEnclaveKeyReleaseClient.SignerTrustAsync(CancellationToken cancellationToken)
+    {
+        var trust = KeyReleaseSignerTrust.FromPem(await BrokerSigningKeyPemAsync(cancellationToken), trustedRootsPem: null);
+        return trust.IsSuccess
+            ? trust.Value
+            : throw new JobRefusalException(trust.ErrorCode, "key release refused: " + trust.Reason);
+    }
 
     Task<string> IEnclaveKeyReleaseClient.ReleaseAsync(string name, string version, string attestationToken, string nonce, CancellationToken cancellationToken) =>
         ReleaseLocallyAsync(name, version, attestationToken, nonce, cancellationToken);
@@ -57,13 +65,22 @@ public sealed class EnclaveServerClient(HttpClient http) : IDisposable, IEnclave
     public async Task<string> BrokerSigningKeyPemAsync(CancellationToken cancellationToken) =>
         await http.GetStringAsync("keys/broker-signing-key", cancellationToken);
 
-    /// <summary>The key that must have signed release responses of the configured key release service.</summary>
-    public Task<string> ReleaseSignerPemAsync(CancellationToken cancellationToken) =>
-        (KeyRelease ?? this).SignerPublicKeyPemAsync(cancellationToken);
-
-    /// <summary>Key Vault Secure Key Release: returns the signed release response (JWS).</summary>
+    /// <summary>Key Vault Secure Key Release: returns the signed release response (JWS), not yet verified.</summary>
     public Task<string> ReleaseKeyAsync(string name, string version, string nonce, CancellationToken cancellationToken) =>
         (KeyRelease ?? this).ReleaseAsync(name, version, Token!, nonce, cancellationToken);
+
+    /// <summary>
+    /// Key Vault Secure Key Release, verified: learns the configured service's signers first (once;
+    /// throws <see cref="JobRefusalException"/> when none is trusted, before anything is asked for),
+    /// then releases the key and verifies the response under those signers at <paramref name="now"/>,
+    /// requiring it to echo <paramref name="nonce"/>.
+    /// </summary>
+    internal async Task<KeyReleaseResult<KeyReleaseResponse>> ReleaseVerifiedKeyAsync(string name, string version, string nonce, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        _releaseSigners ??= await (KeyRelease ?? this).SignerTrustAsync(cancellationToken);
+        var jws = await ReleaseKeyAsync(name, version, nonce, cancellationToken);
+        return KeyReleaseResponse.Verify(jws, _releaseSigners, nonce, now);
+    }
 
     private async Task<string> ReleaseLocallyAsync(string name, string version, string token, string nonce, CancellationToken cancellationToken)
     {
@@ -150,7 +167,11 @@ public sealed class EnclaveServerClient(HttpClient http) : IDisposable, IEnclave
         await EnsureSuccessAsync(response, "failure report", cancellationToken);
     }
 
-    public void Dispose() => http.Dispose();
+    public void Dispose()
+    {
+        _releaseSigners?.Dispose();
+        http.Dispose();
+    }
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {

@@ -84,11 +84,28 @@ internal sealed class EnclaveServices : IDisposable
             return null;
         }
 
+        string? signerPem = null, rootsPem = null;
+        if (options.KeyVaultSignerFile is not null || options.KeyVaultRootsFile is not null)
+        {
+            if (options.KeyVault is null)
+            {
+                evidence.Dispose();
+                error = "--key-vault-signer and --key-vault-roots only apply with --key-vault URL";
+                return null;
+            }
+
+            if (!TryLoadKeyVaultSigners(options, out signerPem, out rootsPem, out error))
+            {
+                evidence.Dispose();
+                return null;
+            }
+        }
+
         if (azure)
         {
             try
             {
-                return CreateAzure(options, server, evidence, issuer, time, out error);
+                return CreateAzure(options, server, evidence, issuer, signerPem, rootsPem, time, out error);
             }
             catch (ArgumentException ex)
             {
@@ -102,7 +119,8 @@ internal sealed class EnclaveServices : IDisposable
         return new EnclaveServices(new EnclaveAttestation(evidence, server, issuer, time), server, null);
     }
 
-    private static EnclaveServices CreateAzure(EnclaveOptions options, EnclaveServerClient server, IEvidenceSource evidence, string issuer, TimeProvider time, out string? error)
+    private static EnclaveServices CreateAzure(EnclaveOptions options, EnclaveServerClient server, IEvidenceSource evidence, string issuer,
+        string? keyVaultSignerPem, string? keyVaultRootsPem, TimeProvider time, out string? error)
     {
         HttpClient? http = null;
         IEnclaveAttestationClient authority = server;
@@ -116,11 +134,38 @@ internal sealed class EnclaveServices : IDisposable
 
         if (options.KeyVault is { } vault)
         {
-            keyRelease = new AzureEnclaveKeyReleaseClient(new KeyVaultKeyReleaseClient(vault, credential), options.KeyVaultSignerFile);
+            keyRelease = new AzureEnclaveKeyReleaseClient(new KeyVaultKeyReleaseClient(vault, credential), keyVaultSignerPem, keyVaultRootsPem);
         }
 
         error = null;
         return new EnclaveServices(new EnclaveAttestation(evidence, authority, issuer, time), keyRelease, http);
+    }
+
+    /// <summary>Reads and checks the Key Vault signer files at startup, so a bad file stops the enclave rather than every job.</summary>
+    private static bool TryLoadKeyVaultSigners(EnclaveOptions options, out string? signerPem, out string? rootsPem, out string? error)
+    {
+        signerPem = rootsPem = null;
+        try
+        {
+            signerPem = options.KeyVaultSignerFile is { } signerFile ? File.ReadAllText(signerFile) : null;
+            rootsPem = options.KeyVaultRootsFile is { } rootsFile ? File.ReadAllText(rootsFile) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            error = $"cannot read the Key Vault signer configuration (--key-vault-signer / --key-vault-roots): {ex.Message}";
+            return false;
+        }
+
+        var trust = KeyReleaseSignerTrust.FromPem(signerPem, rootsPem);
+        if (!trust.IsSuccess)
+        {
+            error = $"Key Vault signer configuration cannot be used: {trust.Reason}";
+            return false;
+        }
+
+        trust.Value.Dispose();
+        error = null;
+        return true;
     }
 
     public void Dispose()

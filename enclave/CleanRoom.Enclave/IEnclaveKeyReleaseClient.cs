@@ -1,3 +1,5 @@
+using CleanRoom.KeyRelease;
+
 namespace CleanRoom.Enclave;
 
 /// <summary>Key Vault Secure Key Release (local broker or Azure Key Vault / Managed HSM); returns the release JWS.</summary>
@@ -8,8 +10,10 @@ internal interface IEnclaveKeyReleaseClient
     Task<string> ReleaseAsync(string name, string version, string attestationToken, string nonce, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The public key (PEM) that must have signed the release response. Each client answers for its own
-    /// service, so a response is never checked against another service's key.
+    /// The signers a release response must come from (a pinned key and/or trusted roots for its x5c
+    /// chain); the caller owns and disposes it. Each client answers for its own service, so a response
+    /// is never checked against another service's key. Throws <see cref="JobRefusalException"/> when
+    /// no signer can be trusted.
     /// </summary>
-    Task<string> SignerPublicKeyPemAsync(CancellationToken cancellationToken);
+    Task<KeyReleaseSignerTrust> SignerTrustAsync(CancellationToken cancellationToken);
 }

@@ -16,8 +16,6 @@ namespace CleanRoom.Enclave;
 /// </summary>
 public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, EnclaveOptions options, TimeProvider time)
 {
-    private string? _releaseSignerPem;
-
     /// <summary>Runs the job and submits its signed result; throws <see cref="JobRefusalException"/> on any refusal.</summary>
     public async Task<string> RunAsync(EnclaveJobTicket ticket, CancellationToken cancellationToken)
     {
@@ -65,7 +63,6 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
 
         // 2. Keys: the consent lock (wrapped data keys for this job) and the attestation lock (KEK release).
         var wrapped = await server.DatasetKeysAsync(ticket.JobId, cancellationToken);
-        _releaseSignerPem ??= await server.ReleaseSignerPemAsync(cancellationToken);
 
         using var sandbox = new SqlSandbox(options.MemoryLimit);
         using var interrupt = sandbox.InterruptOn(cancellationToken);
@@ -156,10 +153,7 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
     private async Task<byte[]> ReleaseDataKeyAsync(EnclaveDatasetTicket dataset, WrappedDatasetKey wrappedKey, CancellationToken cancellationToken)
     {
         var nonce = Hashing.B64Url(RandomNumberGenerator.GetBytes(16));
-        var releaseJws = await server.ReleaseKeyAsync(dataset.KeyName, dataset.KeyVersion, nonce, cancellationToken);
-        using var releaseSigner = RSA.Create();
-        releaseSigner.ImportFromPem(_releaseSignerPem);
-        var release = KeyReleaseResponse.Verify(releaseJws, releaseSigner, nonce);
+        var release = await server.ReleaseVerifiedKeyAsync(dataset.KeyName, dataset.KeyVersion, nonce, time.GetUtcNow(), cancellationToken);
         if (!release.IsSuccess)
         {
             throw new JobRefusalException(release.ErrorCode!, $"job refused: the key release response for '{dataset.Name}' does not verify ({release.Reason})");

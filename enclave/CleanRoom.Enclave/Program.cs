@@ -11,9 +11,12 @@ if (args.Length == 0 || args[0] is "--help" or "-h")
           cleanroom-enclave run --server URL --simulated --sim-amd DIR [--memory-limit 4GB] [--max-jobs N]
               attest, then claim and run jobs until stopped (local mode: simulated evidence, local authority and broker)
           cleanroom-enclave run --server URL --evidence tsm --attestation-policy FILE
-                                [--tsm-root DIR] [--vcek-chain FILE] [--maa URL] [--key-vault URL --key-vault-signer FILE]
+                                [--tsm-root DIR] [--vcek-chain FILE] [--maa URL]
+                                [--key-vault URL [--key-vault-roots FILE] [--key-vault-signer FILE]]
               real SEV-SNP evidence via configfs-tsm; --maa / --key-vault switch to Azure Attestation /
-              Key Vault (DefaultAzureCredential); Azure never accepts simulated evidence
+              Key Vault (DefaultAzureCredential); Azure never accepts simulated evidence. Key Vault
+              release responses must verify under an x5c chain to the PEM roots of --key-vault-roots
+              and/or the pinned PEM key or certificate of --key-vault-signer (both given: both must hold)
         """);
     return 0;
 }
@@ -67,6 +70,7 @@ switch (args[0])
             AttestationEndpoint = maa,
             KeyVault = vault,
             KeyVaultSignerFile = Option("--key-vault-signer"),
+            KeyVaultRootsFile = Option("--key-vault-roots"),
             AttestationPolicyFile = Option("--attestation-policy"),
             SimulatedAmdDirectory = Option("--sim-amd"),
             MemoryLimit = Option("--memory-limit") ?? "4GB",

@@ -30,11 +30,35 @@ public static class KeyReleaseErrorCodes
     /// <summary>The release response is not a well-formed JWS with the expected payload.</summary>
     public const string ResponseMalformed = "release_response_malformed";
 
-    /// <summary>The release response JWS signature does not verify under the broker key.</summary>
+    /// <summary>The release response JWS is not RS256, or its signature does not verify under the signer's key.</summary>
     public const string ResponseSignatureInvalid = "release_response_signature_invalid";
 
     /// <summary>The release response does not echo the nonce sent in the request.</summary>
     public const string ResponseNonceMismatch = "release_response_nonce_mismatch";
+
+    /// <summary>Chain trust is configured but the JWS header carries no <c>x5c</c> (absent or empty).</summary>
+    public const string ResponseCertificateChainMissing = "release_response_x5c_missing";
+
+    /// <summary>The <c>x5c</c> header is not an array of at most 10 standard-base64 DER certificates.</summary>
+    public const string ResponseCertificateChainMalformed = "release_response_x5c_malformed";
+
+    /// <summary>The <c>x5c</c> chain does not build to a configured trusted root (unknown root, bad signature, bad CA).</summary>
+    public const string ResponseCertificateChainUntrusted = "release_response_x5c_untrusted";
+
+    /// <summary>A certificate of the <c>x5c</c> chain is expired or not yet valid at verification time.</summary>
+    public const string ResponseCertificateNotTimeValid = "release_response_x5c_not_time_valid";
+
+    /// <summary>The <c>x5t#S256</c> header is not the SHA-256 thumbprint of the <c>x5c</c> leaf.</summary>
+    public const string ResponseCertificateThumbprintMismatch = "release_response_x5t_mismatch";
+
+    /// <summary>The <c>x5c</c> leaf may not sign: its key usage lacks digitalSignature, or its key is not RSA of at least 2048 bits.</summary>
+    public const string ResponseCertificateNotForSigning = "release_response_x5c_not_for_signing";
+
+    /// <summary>A signer is pinned and chain trust is configured, and the <c>x5c</c> leaf's key is not the pinned key.</summary>
+    public const string ResponseSignerNotPinned = "release_response_signer_not_pinned";
+
+    /// <summary>The configured signer trust is unusable: nothing configured, a pinned key that is not RSA-2048 or larger, or a roots bundle without certificates.</summary>
+    public const string SignerTrustInvalid = "release_signer_trust_invalid";
 
     /// <summary>The release request JSON is not well formed.</summary>
     public const string RequestMalformed = "release_request_malformed";

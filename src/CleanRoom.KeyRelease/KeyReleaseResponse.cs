@@ -1,6 +1,7 @@
 // Azure Key Vault key release response (Key Vault REST api-version 7.4, "release" operation;
 // Azure Key Vault SKR docs). The service answers {"value": JWS}; the JWS (RFC 7515 compact,
-// RS256 = RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 section 3.3) carries
+// RS256 = RSASSA-PKCS1-v1_5 with SHA-256, RFC 7518 section 3.3; Key Vault puts its signing
+// certificate chain in the protected header as x5c, RFC 7515 section 4.1.6) carries
 //   {"request":{"api-version","enc","kid","nonce"},
 //    "response":{"key":{"key":{"kid","kty","key_ops","key_hsm","n","e"},
 //                       "attributes":{"enabled","exportable","created","updated"},
@@ -14,7 +15,8 @@ namespace CleanRoom.KeyRelease;
 
 /// <summary>
 /// The signed payload of a key release. The broker fills it in and calls <see cref="Sign"/>; the
-/// enclave calls <see cref="Verify"/> with the broker's public key, then opens
+/// enclave calls <c>Verify</c> with the broker's public key or a <see cref="KeyReleaseSignerTrust"/>
+/// (pinned key and/or trusted roots for the <c>x5c</c> chain Key Vault sends), then opens
 /// <see cref="KeyHsm"/> with <see cref="KeyHsmEnvelope.TryOpen"/>.
 /// </summary>
 public sealed class KeyReleaseResponse
@@ -121,6 +123,25 @@ public sealed class KeyReleaseResponse
     public static KeyReleaseResult<KeyReleaseResponse> Verify(string jws, RSA brokerPublicKey, string? expectedNonce)
     {
         ArgumentNullException.ThrowIfNull(brokerPublicKey);
+        return VerifyCore(jws, brokerPublicKey, trustedRoots: null, expectedNonce, DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>
+    /// Verifies a release response JWS under <paramref name="signers"/>: RS256 only (a <c>crit</c>
+    /// header is refused); with trusted roots, the header's <c>x5c</c> chain must build to one of them
+    /// at <paramref name="verificationTime"/> (see <see cref="KeyReleaseSignerTrust"/>) and the JWS must
+    /// verify under its leaf; with a pinned key, under that key (both when both are configured). Then
+    /// checks the <paramref name="expectedNonce"/> echo and parses the payload. Failures are typed.
+    /// </summary>
+    public static KeyReleaseResult<KeyReleaseResponse> Verify(string jws, KeyReleaseSignerTrust signers, string? expectedNonce, DateTimeOffset verificationTime)
+    {
+        ArgumentNullException.ThrowIfNull(signers);
+        return VerifyCore(jws, signers.PinnedSigner, signers.RequiresCertificateChain ? signers.TrustedRoots : null, expectedNonce, verificationTime);
+    }
+
+    private static KeyReleaseResult<KeyReleaseResponse> VerifyCore(
+        string? jws, RSA? pinnedSigner, X509Certificate2Collection? trustedRoots, string? expectedNonce, DateTimeOffset verificationTime)
+    {
         var parts = jws?.Split('.');
         if (jws is null || jws.Length > MaxJwsLength || parts!.Length != 3)
         {
@@ -139,23 +160,57 @@ public sealed class KeyReleaseResponse
             return Malformed("the JWS header is not JSON.");
         }
 
-        using (headerDocument)
+        RSA? certifiedSigner = null;
+        try
         {
-            var header = headerDocument.RootElement;
-            if (header.ValueKind != JsonValueKind.Object
-                || KeyReleaseJson.GetString(header, "alg") != SignatureAlgorithm
-                || header.TryGetProperty("crit", out _))
+            using (headerDocument)
+            {
+                var header = headerDocument.RootElement;
+                if (header.ValueKind != JsonValueKind.Object
+                    || KeyReleaseJson.GetString(header, "alg") != SignatureAlgorithm
+                    || header.TryGetProperty("crit", out _))
+                {
+                    return KeyReleaseResult<KeyReleaseResponse>.Failure(KeyReleaseErrorCodes.ResponseSignatureInvalid,
+                        "Release response refused: the JWS is not RS256 (or has critical headers).");
+                }
+
+                if (trustedRoots is not null)
+                {
+                    var chain = X5cChainValidator.Validate(header, trustedRoots, verificationTime);
+                    if (!chain.IsSuccess)
+                    {
+                        return KeyReleaseResult<KeyReleaseResponse>.Failure(chain.ErrorCode, chain.Reason);
+                    }
+
+                    certifiedSigner = chain.Value;
+                }
+            }
+
+            if (certifiedSigner is not null && pinnedSigner is not null && !SamePublicKey(certifiedSigner, pinnedSigner))
+            {
+                return KeyReleaseResult<KeyReleaseResponse>.Failure(KeyReleaseErrorCodes.ResponseSignerNotPinned,
+                    "Release response refused: the x5c leaf certificate's key is not the pinned signer key.");
+            }
+
+            var signer = certifiedSigner ?? pinnedSigner;
+            if (signer is null)
+            {
+                return KeyReleaseResult<KeyReleaseResponse>.Failure(KeyReleaseErrorCodes.SignerTrustInvalid,
+                    "Release response refused: no signer key is pinned and no trusted root is configured.");
+            }
+
+            var signingInput = Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]);
+            if (!signer.VerifyData(signingInput, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
             {
                 return KeyReleaseResult<KeyReleaseResponse>.Failure(KeyReleaseErrorCodes.ResponseSignatureInvalid,
-                    "Release response refused: the JWS is not RS256 (or has critical headers).");
+                    certifiedSigner is null
+                        ? "Release response refused: the JWS signature does not verify under the broker key."
+                        : "Release response refused: the JWS signature does not verify under the x5c leaf certificate's key.");
             }
         }
-
-        var signingInput = Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]);
-        if (!brokerPublicKey.VerifyData(signingInput, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
+        finally
         {
-            return KeyReleaseResult<KeyReleaseResponse>.Failure(KeyReleaseErrorCodes.ResponseSignatureInvalid,
-                "Release response refused: the JWS signature does not verify under the broker key.");
+            certifiedSigner?.Dispose();
         }
 
         if (!KeyReleaseJson.TryParse(payloadBytes, out var payloadDocument))
@@ -179,6 +234,13 @@ public sealed class KeyReleaseResponse
 
             return parsed;
         }
+    }
+
+    private static bool SamePublicKey(RSA a, RSA b)
+    {
+        var pa = a.ExportParameters(false);
+        var pb = b.ExportParameters(false);
+        return pa.Modulus.AsSpan().SequenceEqual(pb.Modulus) && pa.Exponent.AsSpan().SequenceEqual(pb.Exponent);
     }
 
     /// <summary>Extracts the JWS from the service's <c>{"value": "&lt;JWS&gt;"}</c> body; null if absent.</summary>

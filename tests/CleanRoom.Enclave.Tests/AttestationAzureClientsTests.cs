@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Azure.Core;
@@ -6,6 +7,7 @@ using Azure.Core.Pipeline;
 using CleanRoom.Attestation;
 using CleanRoom.Core;
 using CleanRoom.KeyRelease;
+using CleanRoom.KeyRelease.Tests;
 
 namespace CleanRoom.Enclave.Tests;
 
@@ -83,7 +85,7 @@ public sealed class AttestationAzureClientsTests
                 : (HttpStatusCode.OK, """{"value":"eyJhbGciOiJSUzI1NiJ9.e30.c2ln"}""");
         });
         var client = new KeyVaultKeyReleaseClient(s_vault, new StaticCredential(), new KeyVaultKeyReleaseClientOptions { Transport = new HttpClientTransport(handler), Retry = { MaxRetries = 0 } });
-        var adapter = new AzureEnclaveKeyReleaseClient(client, signerPemFile: null);
+        var adapter = new AzureEnclaveKeyReleaseClient(client, signerPem: null, trustedRootsPem: null);
 
         Assert.Equal("eyJhbGciOiJSUzI1NiJ9.e30.c2ln", await adapter.ReleaseAsync("dataset-kek", "0123abcd", "the.attestation.token", "release-nonce", default));
         Assert.Equal("/keys/dataset-kek/0123abcd/release?api-version=7.4", path);
@@ -99,25 +101,72 @@ public sealed class AttestationAzureClientsTests
     }
 
     [Fact]
-    public async Task A_key_vault_release_without_a_pinned_signer_is_refused()
+    public async Task A_key_vault_release_without_a_pinned_signer_or_trusted_roots_is_refused()
     {
         var client = new KeyVaultKeyReleaseClient(s_vault, new StaticCredential());
-        var unpinned = new AzureEnclaveKeyReleaseClient(client, signerPemFile: null);
-        var ex = await Assert.ThrowsAsync<JobRefusalException>(() => unpinned.SignerPublicKeyPemAsync(default));
+        var unpinned = new AzureEnclaveKeyReleaseClient(client, signerPem: null, trustedRootsPem: null);
+        var ex = await Assert.ThrowsAsync<JobRefusalException>(() => unpinned.SignerTrustAsync(default));
         Assert.Equal("release.signer_unknown", ex.Code);
+        Assert.Contains("--key-vault-roots", ex.Message, StringComparison.Ordinal);
 
-        var pem = Path.GetTempFileName();
-        try
+        using var rsa = RSA.Create(2048);
+        using (var pinned = await new AzureEnclaveKeyReleaseClient(client, rsa.ExportSubjectPublicKeyInfoPem(), null).SignerTrustAsync(default))
         {
-            using var rsa = System.Security.Cryptography.RSA.Create(2048);
-            await File.WriteAllTextAsync(pem, rsa.ExportSubjectPublicKeyInfoPem());
-            var pinned = new AzureEnclaveKeyReleaseClient(client, pem);
-            Assert.Equal(rsa.ExportSubjectPublicKeyInfoPem(), await pinned.SignerPublicKeyPemAsync(default));
+            Assert.Equal(rsa.ExportParameters(false).Modulus, pinned.PinnedSigner!.ExportParameters(false).Modulus);
+            Assert.False(pinned.RequiresCertificateChain);
         }
-        finally
+
+        using var pki = TestPki.Create();
+        using var rooted = await new AzureEnclaveKeyReleaseClient(client, null, pki.RootPem).SignerTrustAsync(default);
+        Assert.Null(rooted.PinnedSigner);
+        Assert.Equal(pki.Root.RawData, Assert.Single(rooted.TrustedRoots).RawData);
+    }
+
+    [Fact]
+    public async Task The_azure_release_path_accepts_a_response_signed_under_the_configured_root_and_refuses_one_that_is_not()
+    {
+        using var vaultPki = TestPki.Create("Key Vault");
+        using var strangerPki = TestPki.Create("Stranger");
+        using var vaultKey = RSA.Create(2048);
+        using var vaultLeaf = vaultPki.IssueLeaf(vaultKey);
+        using var strangerLeaf = strangerPki.IssueLeaf(vaultKey);
+        using var enclaveKey = RSA.Create(3072);
+        var signingChain = vaultPki.ChainFor(vaultLeaf);
+        using var handler = new WireHandler(request =>
         {
-            File.Delete(pem);
+            // Key Vault's answer: a release JWS signed by its certificate, the chain in the x5c header.
+            using var body = JsonDocument.Parse(request.Content!.ReadAsStringAsync().Result);
+            var kid = "https://cleanroom-test.vault.azure.net" + request.RequestUri!.AbsolutePath.Replace("/release", string.Empty, StringComparison.Ordinal);
+            var released = new KeyReleaseResponse
+            {
+                Kid = kid,
+                KeyHsm = KeyHsmEnvelope.Create([9, 8, 7, 6], enclaveKey, kid, KeyWrapAlgorithm.RsaAesKeyWrap256),
+                Enc = KeyWrapAlgorithm.RsaAesKeyWrap256,
+                Nonce = body.RootElement.GetProperty("nonce").GetString(),
+            };
+            return (HttpStatusCode.OK, JsonSerializer.Serialize(new { value = released.Sign(vaultKey, certificateChain: signingChain) }));
+        });
+        var client = new KeyVaultKeyReleaseClient(s_vault, new StaticCredential(), new KeyVaultKeyReleaseClientOptions { Transport = new HttpClientTransport(handler), Retry = { MaxRetries = 0 } });
+        using var enclave = new EnclaveServerClient(new HttpClient { BaseAddress = new Uri("http://127.0.0.1:9/") })
+        {
+            Token = "the.attestation.token",
+            KeyRelease = new AzureEnclaveKeyReleaseClient(client, signerPem: null, trustedRootsPem: vaultPki.RootPem),
+        };
+
+        var accepted = await enclave.ReleaseVerifiedKeyAsync("dataset-kek", "0123abcd", "release-nonce-1", DateTimeOffset.UtcNow, default);
+
+        Assert.True(accepted.IsSuccess, accepted.Reason);
+        using (var opened = KeyHsmEnvelope.TryOpen(accepted.Value.KeyHsm, enclaveKey))
+        {
+            Assert.Equal(new byte[] { 9, 8, 7, 6 }, opened.Key.ToArray());
         }
+
+        signingChain = strangerPki.ChainFor(strangerLeaf);
+        var refused = await enclave.ReleaseVerifiedKeyAsync("dataset-kek", "0123abcd", "release-nonce-2", DateTimeOffset.UtcNow, default);
+
+        Assert.False(refused.IsSuccess);
+        Assert.Equal(KeyReleaseErrorCodes.ResponseCertificateChainUntrusted, refused.ErrorCode);
+        Assert.Contains("x5c chain does not build to a configured trusted root", refused.Reason, StringComparison.Ordinal);
     }
 
     private static AttestationPolicy SimulatedPolicy()

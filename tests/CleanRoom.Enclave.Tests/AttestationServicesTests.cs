@@ -103,6 +103,41 @@ public sealed class AttestationServicesTests : IDisposable
     }
 
     [Fact]
+    public void Key_vault_signer_files_are_read_and_checked_at_startup()
+    {
+        using var pki = CleanRoom.KeyRelease.Tests.TestPki.Create();
+        var roots = Path.Combine(_dir, "key-vault-roots.pem");
+        File.WriteAllText(roots, pki.RootPem);
+        var garbage = Path.Combine(_dir, "not-pem.pem");
+        File.WriteAllText(garbage, "not a certificate");
+        EnclaveOptions Options(string? rootsFile, string? signerFile = null, string? vault = "https://example.vault.azure.net") => new()
+        {
+            Server = new Uri("http://127.0.0.1:9/"),
+            Evidence = "tsm",
+            TsmRoot = _dir,
+            AttestationPolicyFile = Path.Combine(FindRepo(), "attestation-policies", "production-sevsnp.json"),
+            KeyVault = vault is null ? null : new Uri(vault),
+            KeyVaultRootsFile = rootsFile,
+            KeyVaultSignerFile = signerFile,
+        };
+
+        using (var services = Create(Options(roots), out var error))
+        {
+            Assert.True(services is not null, error);
+            Assert.IsType<AzureEnclaveKeyReleaseClient>(services.KeyRelease);
+        }
+
+        Assert.Null(Create(Options(garbage), out var garbageError));
+        Assert.Contains("Key Vault signer configuration cannot be used", garbageError, StringComparison.Ordinal);
+        Assert.Null(Create(Options(null, signerFile: garbage), out var signerError));
+        Assert.Contains("pinned signer", signerError, StringComparison.Ordinal);
+        Assert.Null(Create(Options(Path.Combine(_dir, "missing.pem")), out var missingError));
+        Assert.Contains("cannot read", missingError, StringComparison.Ordinal);
+        Assert.Null(Create(Options(roots, vault: null), out var noVaultError));
+        Assert.Contains("only apply with --key-vault", noVaultError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Plain_http_azure_endpoint_is_refused()
     {
         var policy = Path.Combine(FindRepo(), "attestation-policies", "production-sevsnp.json");

@@ -178,14 +178,4 @@ public sealed class KeyReleaseResponseTests
         Assert.False(result.Value.Exportable);
         Assert.Empty(result.Value.Modulus);
     }
-
-    /// <summary>Signs arbitrary header/payload text, to build inputs <see cref="KeyReleaseResponse.Sign"/> never would.</summary>
-    private sealed class JwsTestSigner(RSA key)
-    {
-        public string Sign(string header, string payload)
-        {
-            var input = TestKeys.B64(Encoding.UTF8.GetBytes(header)) + "." + TestKeys.B64(Encoding.UTF8.GetBytes(payload));
-            return input + "." + TestKeys.B64(key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
-        }
-    }
 }

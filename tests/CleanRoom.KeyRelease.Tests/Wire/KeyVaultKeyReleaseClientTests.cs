@@ -29,7 +29,10 @@ public sealed class KeyVaultKeyReleaseClientTests : IAsyncLifetime
     /// The fake vault: checks path, api-version, bearer and body, then releases a real KEK record
     /// to the token claims of <see cref="TestKeys.TokenClaims"/> and signs with the broker key.
     /// </summary>
-    private static (int, string) VaultSpeaks(RecordedRequest request)
+    private static (int, string) VaultSpeaks(RecordedRequest request) => VaultSpeaks(request, released => released.Sign(TestKeys.Broker, "broker-1"));
+
+    /// <summary>The fake vault, signing the release response with <paramref name="sign"/>.</summary>
+    private static (int, string) VaultSpeaks(RecordedRequest request, Func<KeyReleaseResponse, string> sign)
     {
         var segments = request.Path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (request.Method != "POST" || request.ApiVersion != "7.4" || segments.Length is < 3 or > 4
@@ -57,7 +60,7 @@ public sealed class KeyVaultKeyReleaseClientTests : IAsyncLifetime
             return (403, """{"error":{"code":"Forbidden","message":"Target environment attestation statement cannot be verified."}}""");
         }
 
-        return (200, $$"""{"value":"{{released.Value.Sign(TestKeys.Broker, "broker-1")}}"}""");
+        return (200, $$"""{"value":"{{sign(released.Value)}}"}""");
     }
 
     [Fact]
@@ -83,6 +86,29 @@ public sealed class KeyVaultKeyReleaseClientTests : IAsyncLifetime
         {
             Assert.Equal(TestKeys.Kek.ExportParameters(false).Modulus, kek.ExportParameters(false).Modulus);
         }
+    }
+
+    [Fact]
+    public async Task A_release_signed_with_the_vaults_x5c_chain_verifies_under_its_root_and_no_other()
+    {
+        using var pki = TestPki.Create("Vault");
+        using var leaf = pki.IssueLeaf(TestKeys.Broker);
+        _server.Handler = request => VaultSpeaks(request, released => released.Sign(TestKeys.Broker, certificateChain: pki.ChainFor(leaf)));
+
+        var response = await Client().ReleaseAsync("kek-1", "0123abcd", Attestation, "n-42", KeyWrapAlgorithm.RsaAesKeyWrap256);
+
+        using (var trusted = KeyReleaseSignerTrust.FromPem(null, pki.RootPem).Value!)
+        {
+            var verified = KeyReleaseResponse.Verify(response.Value, trusted, "n-42", DateTimeOffset.UtcNow);
+            Assert.True(verified.IsSuccess, verified.Reason);
+            using var opened = KeyHsmEnvelope.TryOpen(verified.Value.KeyHsm, TestKeys.Enclave);
+            Assert.True(opened.IsSuccess, opened.Reason);
+        }
+
+        using var stranger = TestPki.Create("Stranger");
+        using var strangerTrust = KeyReleaseSignerTrust.FromPem(null, stranger.RootPem).Value!;
+        Assert.Equal(KeyReleaseErrorCodes.ResponseCertificateChainUntrusted,
+            KeyReleaseResponse.Verify(response.Value, strangerTrust, "n-42", DateTimeOffset.UtcNow).ErrorCode);
     }
 
     [Fact]

@@ -19,6 +19,7 @@ public sealed class SqlSandbox : IDisposable
     private readonly DuckDBConnection _connection;
     private DuckDBCommand? _current;
     private bool _executing;
+    private static readonly TimeSpan InterruptRepeat = TimeSpan.FromMilliseconds(10);
     private CancellationToken _interrupt;
     private bool _locked;
 
@@ -221,7 +222,44 @@ public sealed class SqlSandbox : IDisposable
     /// <summary>True while a statement runs (tests wait for it before interrupting).</summary>
     internal bool IsStatementRunning => Volatile.Read(ref _executing);
 
-    private void InterruptCurrent() => Volatile.Read(ref _current)?.Cancel();
+    /// <summary>
+    /// Interrupts the statement in flight. DuckDB forgets an interrupt that lands before the engine has begun the statement
+    /// (starting a query clears the flag), so the interrupt is repeated until the statement is gone. A repeat that reaches
+    /// a later statement is harmless: after a cancellation no statement on this sandbox may start.
+    /// </summary>
+    private void InterruptCurrent()
+    {
+        var cmd = Volatile.Read(ref _current);
+        if (cmd is null)
+        {
+            return; // nothing in flight; the next statement checks the token after publishing itself
+        }
+
+        TryCancel(cmd);
+        _ = Task.Run(async () =>
+        {
+            while (ReferenceEquals(Volatile.Read(ref _current), cmd))
+            {
+                await Task.Delay(InterruptRepeat);
+                if (ReferenceEquals(Volatile.Read(ref _current), cmd))
+                {
+                    TryCancel(cmd);
+                }
+            }
+        });
+    }
+
+    private static void TryCancel(DuckDBCommand cmd)
+    {
+        try
+        {
+            cmd.Cancel();
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or DuckDBException)
+        {
+            // The statement ended between the check and the call: nothing left to interrupt.
+        }
+    }
 
     public void Dispose() => _connection.Dispose();
 

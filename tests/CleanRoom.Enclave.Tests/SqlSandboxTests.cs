@@ -91,6 +91,29 @@ public sealed class SqlSandboxTests
     }
 
     [Fact]
+    public async Task An_interrupt_that_lands_before_the_engine_has_begun_the_statement_is_not_lost()
+    {
+        // Cancelling the moment the statement is published, before DuckDB has begun it: the engine clears an early interrupt
+        // when a query starts, so a single interrupt could be lost and the query would run on for minutes.
+        for (var i = 0; i < 25; i++)
+        {
+            using var sandbox = new SqlSandbox("256MB");
+            sandbox.LockDown();
+            using var cts = new CancellationTokenSource();
+            using var interrupt = sandbox.InterruptOn(cts.Token);
+            var query = Task.Run(() => sandbox.Query("SELECT sum(hash(a.range)) FROM range(50000000000) AS a", []));
+            while (!sandbox.IsStatementRunning && !query.IsCompleted)
+            {
+                Thread.SpinWait(1);
+            }
+
+            cts.Cancel();
+            var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => query.WaitAsync(TimeSpan.FromMinutes(1)));
+            Assert.Equal(SqlSandbox.InterruptedMessage, ex.Message);
+        }
+    }
+
+    [Fact]
     public void A_cancellation_stops_a_stream_between_rows()
     {
         using var sandbox = new SqlSandbox("512MB");

@@ -48,7 +48,12 @@ public static class KeyHsmEnvelope
         var ephemeral = RandomNumberGenerator.GetBytes(EphemeralKeyBytes);
         try
         {
-            var wrappedEphemeral = wrappingPublicKey.Encrypt(ephemeral, KeyWrapAlgorithmNames.OaepPadding(enc));
+            byte[] wrappedEphemeral;
+            lock (wrappingPublicKey) // the key may be shared between concurrent releases (RuntimeKeySelector's cache)
+            {
+                wrappedEphemeral = wrappingPublicKey.Encrypt(ephemeral, KeyWrapAlgorithmNames.OaepPadding(enc));
+            }
+
             var wrappedTarget = AesKeyWrapPadded.Wrap(ephemeral, targetKey);
 
             var ciphertext = new byte[wrappedEphemeral.Length + wrappedTarget.Length];

@@ -31,10 +31,19 @@ public sealed class RuntimeKeySelection : IDisposable
     /// <summary>One line saying why no key was selected.</summary>
     public string? Reason { get; }
 
-    /// <inheritdoc />
-    public void Dispose() => Key?.Dispose();
+    private bool _shared;
 
-    internal static RuntimeKeySelection Success(RSA key, string? kid) => new(key, kid, null, null);
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (!_shared)
+        {
+            Key?.Dispose();
+        }
+    }
+
+    /// <summary>A key owned by the selector's cache: this selection does not dispose it.</summary>
+    internal static RuntimeKeySelection Shared(RSA key, string? kid) => new(key, kid, null, null) { _shared = true };
 
     internal static RuntimeKeySelection Failure(string errorCode, string reason) => new(null, null, errorCode, reason);
 }

@@ -64,6 +64,12 @@ public static class RuntimeKeySelector
             return Invalid();
         }
 
+        var id = Convert.ToHexString(SHA256.HashData([.. n, .. e])) + ":" + e.Length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (Imported.TryGetValue(id, out var known))
+        {
+            return RuntimeKeySelection.Shared(known, KeyReleaseJson.GetString(jwk, "kid"));
+        }
+
         var rsa = RSA.Create();
         try
         {
@@ -81,8 +87,22 @@ public static class RuntimeKeySelector
             return Invalid();
         }
 
-        return RuntimeKeySelection.Success(rsa, KeyReleaseJson.GetString(jwk, "kid"));
+        if (Imported.Count >= MaxImported)
+        {
+            Imported.Clear(); // dropped, not disposed: a concurrent release may hold one (left to the GC)
+        }
+
+        return RuntimeKeySelection.Shared(Imported.GetOrAdd(id, rsa), KeyReleaseJson.GetString(jwk, "kid"));
     }
+
+    private const int MaxImported = 256;
+
+    /// <summary>
+    /// Imported runtime keys by SHA-256 of modulus and exponent: one enclave boot asks for several keys with the same runtime
+    /// key, and an RSA-3072 import costs more than the encryption. Only valid keys are kept; shared instances are used under
+    /// their lock (<see cref="KeyHsmEnvelope.Create"/>) and never disposed by a selection.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, RSA> Imported = new(StringComparer.Ordinal);
 
     private static RuntimeKeySelection Invalid() =>
         RuntimeKeySelection.Failure(KeyReleaseErrorCodes.RuntimeKeyInvalid,

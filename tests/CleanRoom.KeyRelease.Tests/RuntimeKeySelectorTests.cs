@@ -27,6 +27,24 @@ public sealed class RuntimeKeySelectorTests
     }
 
     [Fact]
+    public void A_key_selected_again_is_the_same_imported_key_and_survives_an_earlier_selections_dispose()
+    {
+        var claims = Claims(Jwk(TestKeys.Enclave, "first", "\"key_ops\":[\"encrypt\"],"));
+        RSA first;
+        using (var selection = RuntimeKeySelector.Select(claims))
+        {
+            first = selection.Key!;
+        }
+
+        using var again = RuntimeKeySelector.Select(Claims(Jwk(TestKeys.Enclave, "second", "\"key_ops\":[\"encrypt\"],")));
+        Assert.Same(first, again.Key);
+        Assert.Equal("second", again.Kid); // the kid comes from this token, not from the cache
+        Assert.Equal(TestKeys.Enclave.ExportParameters(false).Modulus, again.Key!.ExportParameters(false).Modulus);
+        using var other = RuntimeKeySelector.Select(Claims(Jwk(TestKeys.Other, "o", "\"use\":\"enc\",")));
+        Assert.NotSame(first, other.Key);
+    }
+
+    [Fact]
     public void Selects_a_key_marked_use_enc()
     {
         using var selection = RuntimeKeySelector.Select(Claims(Jwk(TestKeys.Enclave, "u", "\"use\":\"enc\",")));

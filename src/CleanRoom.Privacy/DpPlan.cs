@@ -117,13 +117,16 @@ public sealed record DpPlan
     {
         var publicKeys = Options.PublicGroupKeys is { } list ? new HashSet<string>(list, StringComparer.Ordinal) : null;
         var l0 = Options.MaxGroupsContributed;
-        var unitCount = 1 + GroupCount;
-        var sumColumns = new int[Aggregates.Count];
-        var next = unitCount + 1;
-        for (var a = 0; a < sumColumns.Length; a++)
+        var unitsColumn = 1 + GroupCount;
+        // Per aggregate (−1 for count(DISTINCT unit)): the column of a capped row's grid value, and of a group total's sum.
+        var valueColumns = new int[Aggregates.Count];
+        var next = unitsColumn + 1;
+        for (var a = 0; a < valueColumns.Length; a++)
         {
-            sumColumns[a] = Aggregates[a].Kind == DpAggregateKind.CountDistinctUnits ? -1 : next++;
+            valueColumns[a] = Aggregates[a].Kind == DpAggregateKind.CountDistinctUnits ? -1 : next++;
         }
+
+        var sumColumns = valueColumns.Select(c => c < 0 ? -1 : c + (next - unitsColumn - 1)).ToArray();
 
         var totals = new Dictionary<string, DpGroupTotals>(StringComparer.Ordinal);
         var summedKeys = new HashSet<string>(StringComparer.Ordinal);
@@ -153,7 +156,7 @@ public sealed record DpPlan
                 }
 
                 var total = DpAggregator.TotalsOf(totals, key, Aggregates.Count);
-                total.Units += row.GetInt64(unitCount);
+                total.Units += row.GetInt64(unitsColumn);
                 for (var a = 0; a < sumColumns.Length; a++)
                 {
                     if (sumColumns[a] >= 0)
@@ -187,7 +190,7 @@ public sealed record DpPlan
             var values = new long[Aggregates.Count];
             for (var a = 0; a < values.Length; a++)
             {
-                values[a] = sumColumns[a] < 0 ? 1 : row.GetInt64(sumColumns[a]);
+                values[a] = valueColumns[a] < 0 ? 1 : row.GetInt64(valueColumns[a]);
             }
 
             if (!unitGroups.TryAdd(key, values))

@@ -196,11 +196,15 @@ public static class DpRewriter
             select["modifiers"] = AstNodes.SelectNode(AstNodes.Parse(analyzer, $"SELECT 1 AS {UnitColumn} ORDER BY {UnitColumn}"))["modifiers"]!.DeepClone();
             var perUnitSql = analyzer.Deserialize(root.ToJsonString());
 
-            // The fast path wraps DuckDB's printing of the per-unit query; re-parsing and printing the whole checks that it
-            // is one well-formed SELECT. Grids it does not cover keep the streaming path alone.
-            var totalsSql = DpTotalsSql.Covers(specs)
-                ? analyzer.Deserialize(AstNodes.Parse(analyzer, DpTotalsSql.Build(unorderedSql, groups.Count, specs, options.MaxGroupsContributed)).ToJsonString())
-                : null;
+            // The fast path wraps DuckDB's printing of the per-unit query in fixed SQL; parsing it checks that the whole is one
+            // well-formed statement. It is kept as composed: DuckDB's printer drops the CTE's MATERIALIZED. Grids it does not
+            // cover keep the streaming path alone.
+            string? totalsSql = null;
+            if (DpTotalsSql.Covers(specs))
+            {
+                totalsSql = DpTotalsSql.Build(unorderedSql, groups.Count, specs, options.MaxGroupsContributed);
+                AstNodes.Parse(analyzer, totalsSql);
+            }
 
             return DpPlan.Allowed(perUnitSql, totalsSql, names, outputs, groups.Count, specs, sqlColumns, options, Summarize(unit, specs, options));
         }

@@ -358,12 +358,25 @@ public sealed class DpRewriterTests : IDisposable
         table.Columns.Add(DpRewriter.GroupColumnPrefix + "0", typeof(object));
         table.Columns.Add("__cr_n", typeof(long));
         table.Columns.Add(DpRewriter.AggregateColumnPrefix + "0", typeof(long));
+        table.Columns.Add("__cr_s0", typeof(System.Numerics.BigInteger));
         var time = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Unspecified);
-        table.Rows.Add(DBNull.Value, time, 1L, 1L);
-        table.Rows.Add(DBNull.Value, time.AddTicks(1), 1L, 1L);
+        table.Rows.Add(DBNull.Value, time, 1L, DBNull.Value, System.Numerics.BigInteger.One);
+        table.Rows.Add(DBNull.Value, time.AddTicks(1), 1L, DBNull.Value, System.Numerics.BigInteger.One);
 
         Assert.False(plan.TryReleaseTotals(Records(table), new SeededRandomSource(1), out var release));
         Assert.Null(release);
+    }
+
+    [Fact]
+    public void A_query_without_group_by_releases_one_row_on_both_paths()
+    {
+        Execute("INSERT INTO readings SELECT i % 30, 's', 2 FROM range(60) t(i)");
+
+        var release = Release("SELECT count(*) AS n, sum(value) AS total FROM readings", Spec(bounds: [new("n", 0m, 1m), new("total", 0m, 3m)]));
+
+        var row = Assert.Single(release.Rows);
+        Assert.Equal(30m, row[0]);
+        Assert.Equal(90m, row[1]);
     }
 
     [Fact]
@@ -382,11 +395,13 @@ public sealed class DpRewriterTests : IDisposable
     {
         var plan = Plan("SELECT site, sum(value) AS total FROM readings GROUP BY site", Spec(bounds: [new("total", -50m, 100m, 0.01m)]));
 
-        Assert.StartsWith("SELECT CASE  WHEN ((__cr_k > 1)) THEN (__cr_unit) ELSE NULL END AS __cr_unit", plan.TotalsSql, StringComparison.Ordinal);
-        Assert.Contains("THEN (CAST(10000 AS BIGINT))", plan.TotalsSql, StringComparison.Ordinal);
-        Assert.Contains("THEN (CAST(-5000 AS BIGINT))", plan.TotalsSql, StringComparison.Ordinal);
-        Assert.Contains("TRY_CAST(round((CAST(__cr_a0 AS DOUBLE) * CAST('100' AS DOUBLE))) AS BIGINT)", plan.TotalsSql, StringComparison.Ordinal);
-        Assert.Contains("count() OVER (PARTITION BY __cr_unit)", plan.TotalsSql, StringComparison.Ordinal);
+        Assert.StartsWith("WITH __cr_graded AS MATERIALIZED (SELECT __cr_unit, __cr_g0, CASE WHEN", plan.TotalsSql, StringComparison.Ordinal);
+        Assert.Contains("THEN CAST(10000 AS BIGINT)", plan.TotalsSql, StringComparison.Ordinal);
+        Assert.Contains("THEN CAST(-5000 AS BIGINT)", plan.TotalsSql, StringComparison.Ordinal);
+        Assert.Contains("TRY_CAST(round(CAST(__cr_a0 AS DOUBLE) * CAST('100' AS DOUBLE)) AS BIGINT)", plan.TotalsSql, StringComparison.Ordinal);
+        Assert.Contains("count(*) OVER (PARTITION BY __cr_unit) AS __cr_k", plan.TotalsSql, StringComparison.Ordinal);
+        Assert.Contains("WHERE __cr_k <= 1 GROUP BY __cr_g0", plan.TotalsSql, StringComparison.Ordinal);
+        Assert.Contains("UNION ALL (SELECT __cr_unit, __cr_g0", plan.TotalsSql, StringComparison.Ordinal);
         Assert.DoesNotContain("ORDER BY __cr_unit", plan.TotalsSql, StringComparison.Ordinal);
         Assert.EndsWith("ORDER BY 1 NULLS FIRST", plan.TotalsSql, StringComparison.Ordinal);
         Assert.DoesNotContain(" CAST(round(", plan.TotalsSql, StringComparison.Ordinal);

@@ -11,41 +11,51 @@ namespace CleanRoom.Privacy.Internal;
 /// approved bounds, and the per-unit query as DuckDB printed it; no analyst text is spliced.
 /// </summary>
 /// <remarks>
-/// Result columns: <c>__cr_unit</c> (NULL on a group-total row, else the unit of a row to cap), <c>__cr_g0…</c>,
-/// <c>__cr_n</c> (units summed in the row), then <c>__cr_a{i}</c> (HUGEINT grid sum) for each aggregate other than
-/// count(DISTINCT unit); ordered with the group-total rows first, then by unit.
+/// One query, two kinds of rows: group totals (<c>__cr_unit</c> NULL; <c>__cr_n</c> units, <c>__cr_s{i}</c> HUGEINT grid sums)
+/// first, then the rows of units in more than L0 groups ordered by unit (<c>__cr_unit</c>, <c>__cr_n</c> = 1,
+/// <c>__cr_a{i}</c> BIGINT grid values). Columns: <c>__cr_unit</c>, <c>__cr_g0…</c>, <c>__cr_n</c>, the <c>__cr_a{i}</c>, then
+/// the <c>__cr_s{i}</c>, for each aggregate other than count(DISTINCT unit). The number of groups per unit is a window
+/// count over the per-unit rows, which are materialized once and read by both halves (measured faster than regrouping the
+/// rows to cap, or than one list per unit).
 /// </remarks>
 internal static class DpTotalsSql
 {
     public const string UnitCountColumn = "__cr_n";
+    public const string SumColumnPrefix = "__cr_s";
 
     /// <summary>True when every aggregate's grid allows the fast path (power-of-ten granularity, at most 1e15 grid steps).</summary>
     public static bool Covers(IReadOnlyList<DpAggregateSpec> specs) => specs.All(DpAggregator.IsFastGrid);
 
     public static string Build(string perUnitSql, int groupCount, IReadOnlyList<DpAggregateSpec> specs, int maxGroupsContributed)
     {
-        var groups = Enumerable.Range(0, groupCount).Select(g => DpRewriter.GroupColumnPrefix + Text(g)).ToList();
+        var groupList = string.Concat(Enumerable.Range(0, groupCount).Select(g => ", " + DpRewriter.GroupColumnPrefix + Text(g)));
         var graded = new StringBuilder();
-        var totals = new StringBuilder();
-        for (var i = 0; i < specs.Count; i++)
+        var lightValues = new StringBuilder();
+        var lightSums = new StringBuilder();
+        var heavyValues = new StringBuilder();
+        var heavySums = new StringBuilder();
+        foreach (var i in Enumerable.Range(0, specs.Count).Where(i => specs[i].Kind != DpAggregateKind.CountDistinctUnits))
         {
-            if (specs[i].Kind == DpAggregateKind.CountDistinctUnits)
-            {
-                continue; // Contributes 1 per unit: the unit count is enough.
-            }
-
-            var column = DpRewriter.AggregateColumnPrefix + Text(i);
-            graded.Append(", ").Append(Grid(column, specs[i])).Append(" AS __cr_q").Append(Text(i));
-            totals.Append(", sum(__cr_q").Append(Text(i)).Append(") AS ").Append(column);
+            // count(DISTINCT unit) adds 1 per unit: the unit count is enough. Grid values of rows to cap are BIGINT (one
+            // value within ±1e15), group sums HUGEINT; each in its own column, so the many rows to cap read as plain longs.
+            var value = DpRewriter.AggregateColumnPrefix + Text(i);
+            var sum = SumColumnPrefix + Text(i);
+            var q = "__cr_q" + Text(i);
+            graded.Append(", ").Append(Grid(value, specs[i])).Append(" AS ").Append(q);
+            lightValues.Append(", CAST(NULL AS BIGINT) AS ").Append(value);
+            lightSums.Append(", sum(").Append(q).Append(") AS ").Append(sum);
+            heavyValues.Append(", ").Append(q).Append(" AS ").Append(value);
+            heavySums.Append(", CAST(NULL AS HUGEINT) AS ").Append(sum);
         }
 
-        var groupList = groups.Count > 0 ? ", " + string.Join(", ", groups) : "";
-        var positions = string.Join(", ", Enumerable.Range(1, 1 + groupCount).Select(Text));
-        return $"SELECT CASE WHEN __cr_k > {Text(maxGroupsContributed)} THEN {DpRewriter.UnitColumn} END AS {DpRewriter.UnitColumn}{groupList}, " +
-            $"count(*) AS {UnitCountColumn}{totals} " +
-            $"FROM (SELECT {DpRewriter.UnitColumn}{groupList}{graded}, count(*) OVER (PARTITION BY {DpRewriter.UnitColumn}) AS __cr_k " +
-            $"FROM ({perUnitSql}) AS __cr_per_unit) AS __cr_graded " +
-            $"GROUP BY {positions} ORDER BY 1 NULLS FIRST";
+        var l0 = Text(maxGroupsContributed);
+        var unit = DpRewriter.UnitColumn;
+        return $"WITH __cr_graded AS MATERIALIZED (SELECT {unit}{groupList}{graded}, count(*) OVER (PARTITION BY {unit}) AS __cr_k " +
+            $"FROM ({perUnitSql}) AS __cr_per_unit) " +
+            $"(SELECT NULL AS {unit}{groupList}, count(*) AS {UnitCountColumn}{lightValues}{lightSums} FROM __cr_graded WHERE __cr_k <= {l0}" +
+            (groupCount > 0 ? $" GROUP BY {groupList[2..]}" : "") + " HAVING count(*) > 0) " +
+            $"UNION ALL (SELECT {unit}{groupList}, CAST(1 AS BIGINT) AS {UnitCountColumn}{heavyValues}{heavySums} FROM __cr_graded WHERE __cr_k > {l0}) " +
+            "ORDER BY 1 NULLS FIRST";
     }
 
     /// <summary>

@@ -169,7 +169,8 @@ public sealed record DpPlan
             }
 
             // A unit in more than L0 groups: one row per group, ordered by unit.
-            var unit = DpGroupKey.Format(row.GetValue(0) is double d && d == 0d ? 0d : row.GetValue(0))!;
+            var unitValue = row.GetValue(0);
+            var unit = DpGroupKey.Format(unitValue is double d && d == 0d ? 0d : unitValue)!; // −0.0 and 0.0 are one unit
             if (!string.Equals(unit, current, StringComparison.Ordinal))
             {
                 aggregator.AddCappedUnit(totals, unitGroups, Aggregates.Count, l0);

@@ -6,7 +6,7 @@ namespace CleanRoom.Enclave;
 
 /// <summary>
 /// The dp-mode branch of a job: re-plans the computation inside the enclave (never trusting the server's check at proposal),
-/// runs the plan's SQL in the locked-down sandbox and releases it through the DP pipeline with the cryptographic RNG.
+/// runs the per-unit SQL in the locked-down sandbox and releases it through the DP pipeline with the cryptographic RNG.
 /// </summary>
 public static class DpExecution
 {
@@ -22,23 +22,12 @@ public static class DpExecution
         return plan.IsAllowed ? plan : throw new JobRefusalException(plan.ErrorCode!, "job refused: " + plan.Reason);
     }
 
-    /// <summary>
-    /// Locks the sandbox down and releases the DP result (noise from the OS CSPRNG). The plan picks the path: its fast path
-    /// (<see cref="DpPlan.TotalsSql"/>: clamping, gridding and the sums of units within L0 groups in SQL, only the units in
-    /// more groups streamed for the random cap) when it has one and the group keys are unambiguous; otherwise the streaming
-    /// path, every per-unit row through the C# pipeline (grids the fast path does not cover).
-    /// </summary>
+    /// <summary>Locks the sandbox down, runs the per-unit SQL and applies the DP pipeline (noise from the OS CSPRNG).</summary>
     public static DpRelease Execute(SqlSandbox sandbox, DpPlan plan, IReadOnlyList<BoundParameter> parameters)
     {
         sandbox.LockDown();
         try
         {
-            if (plan.TotalsSql is { } totalsSql
-                && plan.TryReleaseTotals(sandbox.QueryRecords(totalsSql, parameters), CryptoRandomSource.Instance, out var release))
-            {
-                return release;
-            }
-
             // Streamed: the per-unit rows are aggregated as they arrive, never all held at once.
             return plan.Release(sandbox.QueryRows(plan.PerUnitSql, parameters), CryptoRandomSource.Instance);
         }

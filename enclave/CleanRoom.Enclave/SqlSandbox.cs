@@ -1,4 +1,3 @@
-using System.Data;
 using System.Globalization;
 using CleanRoom.Core;
 using CleanRoom.Privacy;
@@ -93,7 +92,10 @@ public sealed class SqlSandbox : IDisposable
     /// <summary>Runs SQL after lock-down, binding parameters as values (never spliced into the text).</summary>
     public (List<string> Columns, List<object?[]> Rows) Query(string sql, IReadOnlyList<BoundParameter> parameters)
     {
-        EnsureLocked();
+        if (!_locked)
+        {
+            throw new InvalidOperationException("the sandbox must be locked down before running a computation");
+        }
 
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = sql;
@@ -128,39 +130,16 @@ public sealed class SqlSandbox : IDisposable
     /// </summary>
     public IEnumerable<object?[]> QueryRows(string sql, IReadOnlyList<BoundParameter> parameters)
     {
-        EnsureLocked();
-        return Stream(sql, parameters, static reader =>
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++)
-            {
-                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            }
-
-            return row;
-        });
-    }
-
-    /// <summary>
-    /// Like <see cref="QueryRows"/>, but yields the reader itself, positioned on each row in turn, so the consumer reads typed
-    /// values without a boxed array per row. A record is valid only until the enumeration moves on.
-    /// </summary>
-    public IEnumerable<IDataRecord> QueryRecords(string sql, IReadOnlyList<BoundParameter> parameters)
-    {
-        EnsureLocked();
-        return Stream<IDataRecord>(sql, parameters, static reader => reader);
-    }
-
-    private void EnsureLocked()
-    {
         if (!_locked)
         {
             throw new InvalidOperationException("the sandbox must be locked down before running a computation");
         }
+
+        return Stream(sql, parameters);
     }
 
-    /// <summary>The enumeration behind <see cref="QueryRows"/> and <see cref="QueryRecords"/>: interruptible like every other statement, until the last row.</summary>
-    private IEnumerable<T> Stream<T>(string sql, IReadOnlyList<BoundParameter> parameters, Func<DuckDBDataReader, T> project)
+    /// <summary>The enumeration behind <see cref="QueryRows"/>: interruptible like every other statement, until the last row.</summary>
+    private IEnumerable<object?[]> Stream(string sql, IReadOnlyList<BoundParameter> parameters)
     {
         using var cmd = _connection.CreateCommand();
         cmd.CommandText = sql;
@@ -179,7 +158,13 @@ public sealed class SqlSandbox : IDisposable
             {
                 // Rows already computed are still streaming: a cancellation must stop that too.
                 _interrupt.ThrowIfCancellationRequested();
-                yield return project(reader);
+                var row = new object?[reader.FieldCount];
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                }
+
+                yield return row;
             }
         }
         finally

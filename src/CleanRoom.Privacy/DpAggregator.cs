@@ -46,13 +46,6 @@ public sealed class DpAggregator
         return Run(MergeContiguous(rows, aggregates, PublicKeys(options)), aggregates, options);
     }
 
-    /// <summary>1. The units of unit-ordered rows, each as its merged groups (see <see cref="AggregateOrderedByUnit"/>); validates first.</summary>
-    internal IEnumerable<Dictionary<string, double[]>> MergeOrderedByUnit(IEnumerable<DpUnitRow> rows, IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
-    {
-        Validate(aggregates, options);
-        return MergeContiguous(rows, aggregates, PublicKeys(options));
-    }
-
     private static HashSet<string>? PublicKeys(DpOptions options) =>
         options.PublicGroupKeys is { } keys ? new HashSet<string>(keys, StringComparer.Ordinal) : null;
 
@@ -141,19 +134,30 @@ public sealed class DpAggregator
         }
     }
 
-    private DpResult Run(IEnumerable<Dictionary<string, double[]>> units, IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options) =>
-        ReleaseTotals(Accumulate(units, aggregates, options), aggregates, options);
-
-    /// <summary>2–4. Caps each unit's groups at L0, clamps, and sums on the grid: the pre-noise totals per group key.</summary>
-    internal Dictionary<string, DpGroupTotals> Accumulate(IEnumerable<Dictionary<string, double[]>> units, IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
+    private DpResult Run(IEnumerable<Dictionary<string, double[]>> units, IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
     {
+        var l0 = options.MaxGroupsContributed;
+        var publicKeys = PublicKeys(options);
+        var privateSelection = publicKeys is null;
+
+        // ε is split evenly: one share per measurement (Average measures a sum and a count) plus one for selection.
+        var shares = aggregates.Sum(a => a.Kind == DpAggregateKind.Average ? 2 : 1) + (privateSelection ? 1 : 0);
+        var epsilonShare = Rational.FromDecimal(options.Epsilon) / shares;
+        var cost = new PrivacyCost(options.Epsilon, privateSelection ? options.Delta : 0m);
+
+        // 2–4. Cap groups per unit, clamp, sum on the grid.
         var fastGrid = aggregates.Select(IsFastGrid).ToArray();
-        var totals = new Dictionary<string, DpGroupTotals>(StringComparer.Ordinal);
+        var totals = new Dictionary<string, GroupTotals>(StringComparer.Ordinal);
         foreach (var groups in units)
         {
-            foreach (var (groupKey, values) in KeepAtMost(groups, options.MaxGroupsContributed))
+            foreach (var (groupKey, values) in KeepAtMost(groups, l0))
             {
-                var total = TotalsOf(totals, groupKey, aggregates.Count);
+                if (!totals.TryGetValue(groupKey, out var total))
+                {
+                    total = new GroupTotals(aggregates.Count);
+                    totals.Add(groupKey, total);
+                }
+
                 total.Units++;
                 for (var i = 0; i < aggregates.Count; i++)
                 {
@@ -171,52 +175,7 @@ public sealed class DpAggregator
             }
         }
 
-        return totals;
-    }
-
-    /// <summary>
-    /// 2–4 for one unit of the SQL fast path (<see cref="DpPlan.TotalsSql"/>): its values arrive already clamped and in grid
-    /// steps, one per aggregate (unused for <see cref="DpAggregateKind.CountDistinctUnits"/>); keeps at most L0 of its groups,
-    /// uniformly at random, and adds them to <paramref name="totals"/>.
-    /// </summary>
-    internal void AddCappedUnit(Dictionary<string, DpGroupTotals> totals, Dictionary<string, long[]> groups, int aggregateCount, int maxGroupsContributed)
-    {
-        foreach (var (groupKey, gridValues) in KeepAtMost(groups, maxGroupsContributed))
-        {
-            var total = TotalsOf(totals, groupKey, aggregateCount);
-            total.Units++;
-            for (var i = 0; i < aggregateCount; i++)
-            {
-                total.FastSums[i] += gridValues[i];
-            }
-        }
-    }
-
-    internal static DpGroupTotals TotalsOf(Dictionary<string, DpGroupTotals> totals, string groupKey, int aggregateCount)
-    {
-        if (!totals.TryGetValue(groupKey, out var total))
-        {
-            total = new DpGroupTotals(aggregateCount);
-            totals.Add(groupKey, total);
-        }
-
-        return total;
-    }
-
-    /// <summary>5. Noise and selection over pre-noise totals (from either path); the ε split, scales and threshold depend only on the plan.</summary>
-    internal DpResult ReleaseTotals(IReadOnlyDictionary<string, DpGroupTotals> totals, IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
-    {
-        Validate(aggregates, options);
-        var l0 = options.MaxGroupsContributed;
-        var publicKeys = PublicKeys(options);
-        var privateSelection = publicKeys is null;
-
-        // ε is split evenly: one share per measurement (Average measures a sum and a count) plus one for selection.
-        var shares = aggregates.Sum(a => a.Kind == DpAggregateKind.Average ? 2 : 1) + (privateSelection ? 1 : 0);
-        var epsilonShare = Rational.FromDecimal(options.Epsilon) / shares;
-        var cost = new PrivacyCost(options.Epsilon, privateSelection ? options.Delta : 0m);
-
-        // Candidate groups: public keys (even if empty), or groups with at least one unit.
+        // 5. Noise and selection. Candidate groups: public keys (even if empty), or groups with at least one unit.
         long? threshold = privateSelection
             ? PartitionSelection.Threshold((double)options.Epsilon / shares, (double)options.Delta, l0)
             : null;
@@ -225,7 +184,7 @@ public sealed class DpAggregator
         var released = new List<DpGroupResult>();
         foreach (var key in candidates)
         {
-            var total = totals.GetValueOrDefault(key) ?? new DpGroupTotals(aggregates.Count);
+            var total = totals.GetValueOrDefault(key) ?? new GroupTotals(aggregates.Count);
             if (threshold is { } t && total.Units + DiscreteLaplace.Sample(countScale, _random) < t)
             {
                 continue;
@@ -243,7 +202,7 @@ public sealed class DpAggregator
         return new DpResult(released, cost, threshold);
     }
 
-    private decimal Release(DpAggregateSpec spec, DpGroupTotals total, int index, int l0, Rational epsilonShare, Rational countScale)
+    private decimal Release(DpAggregateSpec spec, GroupTotals total, int index, int l0, Rational epsilonShare, Rational countScale)
     {
         if (spec.Kind == DpAggregateKind.CountDistinctUnits)
         {
@@ -265,12 +224,8 @@ public sealed class DpAggregator
         return Math.Clamp(average, spec.Lower, spec.Upper);
     }
 
-    /// <summary>
-    /// Uniformly random subset of at most <paramref name="limit"/> groups (partial Fisher–Yates on the injected RNG, a CSPRNG in
-    /// production). The groups are put in key order first, so the subset depends only on the draws, not on the order DuckDB
-    /// returned the rows in (both release paths then choose the same subset from the same draws).
-    /// </summary>
-    private IEnumerable<KeyValuePair<string, T>> KeepAtMost<T>(Dictionary<string, T> groups, int limit)
+    /// <summary>Uniformly random subset of at most <paramref name="limit"/> groups (partial Fisher–Yates on the crypto RNG).</summary>
+    private IEnumerable<KeyValuePair<string, double[]>> KeepAtMost(Dictionary<string, double[]> groups, int limit)
     {
         if (groups.Count <= limit)
         {
@@ -278,7 +233,6 @@ public sealed class DpAggregator
         }
 
         var all = groups.ToArray();
-        Array.Sort(all, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
         for (var i = 0; i < limit; i++)
         {
             var j = i + (int)_random.NextBigInteger(all.Length - i);
@@ -415,7 +369,7 @@ public sealed class DpAggregator
     /// True when the grid of <paramref name="spec"/> allows the fast exact path: granularity a power of ten and at most 1e15
     /// grid steps per value, so decimal division is exact and sums fit an Int128 for any realistic row count.
     /// </summary>
-    internal static bool IsFastGrid(DpAggregateSpec spec)
+    private static bool IsFastGrid(DpAggregateSpec spec)
     {
         if (GridMagnitude(spec) > FastGridLimit)
         {
@@ -432,5 +386,14 @@ public sealed class DpAggregator
         }
 
         return false;
+    }
+
+    private sealed class GroupTotals(int aggregateCount)
+    {
+        public BigInteger Units { get; set; }
+        public BigInteger[] GridSums { get; } = Enumerable.Repeat(BigInteger.Zero, aggregateCount).ToArray();
+        public Int128[] FastSums { get; } = new Int128[aggregateCount];
+
+        public BigInteger Sum(int index) => GridSums[index] + (BigInteger)FastSums[index];
     }
 }

@@ -11,9 +11,7 @@ namespace CleanRoom.Privacy;
 /// (on DuckDB's AST, never on text) into the per-unit query, one row per (privacy unit, group):
 /// <c>SELECT unit AS __cr_unit, TRY(g1) AS __cr_g0, …, count(*) AS __cr_a0, sum(TRY_CAST(TRY(expr) AS DOUBLE)) AS __cr_a1, …
 /// FROM … WHERE TRY(where) AND unit IS NOT NULL GROUP BY unit, TRY(g1), … ORDER BY __cr_unit</c>. <see cref="DpPlan.Release"/> then caps, clamps, sums and
-/// noises those rows with <see cref="DpAggregator"/>. When every aggregate's grid is a power of ten with at most 1e15 steps,
-/// the plan also carries <see cref="DpPlan.TotalsSql"/>, the fast path: the same per-unit query, clamped and gridded in SQL,
-/// with the units in at most L0 groups already summed per group (<see cref="DpPlan.TryReleaseTotals"/>).
+/// noises those rows with <see cref="DpAggregator"/>.
 /// </summary>
 /// <remarks>
 /// Supported outputs: the GROUP BY expressions themselves, <c>count(*)</c>, <c>count(DISTINCT unit)</c> (the unit column of
@@ -190,23 +188,11 @@ public static class DpRewriter
 
             select["group_expressions"] = groupBy;
             select["group_sets"] = new JsonArray(groupSet);
-            select["modifiers"] = new JsonArray();
-            var unorderedSql = analyzer.Deserialize(root.ToJsonString());
             // Ordered by unit, so the pipeline can finish each unit as its rows end instead of holding every unit's groups.
             select["modifiers"] = AstNodes.SelectNode(AstNodes.Parse(analyzer, $"SELECT 1 AS {UnitColumn} ORDER BY {UnitColumn}"))["modifiers"]!.DeepClone();
             var perUnitSql = analyzer.Deserialize(root.ToJsonString());
 
-            // The fast path wraps DuckDB's printing of the per-unit query in fixed SQL; parsing it checks that the whole is one
-            // well-formed statement. It is kept as composed: DuckDB's printer drops the CTE's MATERIALIZED. Grids it does not
-            // cover keep the streaming path alone.
-            string? totalsSql = null;
-            if (DpTotalsSql.Covers(specs))
-            {
-                totalsSql = DpTotalsSql.Build(unorderedSql, groups.Count, specs, options.MaxGroupsContributed);
-                AstNodes.Parse(analyzer, totalsSql);
-            }
-
-            return DpPlan.Allowed(perUnitSql, totalsSql, names, outputs, groups.Count, specs, sqlColumns, options, Summarize(unit, specs, options));
+            return DpPlan.Allowed(perUnitSql, names, outputs, groups.Count, specs, sqlColumns, options, Summarize(unit, specs, options));
         }
 
         private JsonNode PerUnit(string function, JsonNode argument) =>

@@ -7,9 +7,8 @@ namespace CleanRoom.Benchmarks;
 
 /// <summary>
 /// The demo query in dp mode vs aggregate mode over the same data, inside the enclave's sandbox: load (identical for both,
-/// timed separately) → lock down → aggregate: threshold-rewritten SQL + k filter; dp: the plan's fast-path SQL (clamp, grid,
-/// sums of units within L0 groups in DuckDB) + the L0 cap of the other units, noise and partition selection. Then noise
-/// samples per second for both exact samplers.
+/// timed separately) → lock down → aggregate: threshold-rewritten SQL + k filter; dp: per-unit SQL + the DP pipeline
+/// (L0 cap, clamp, grid sums, noise, partition selection). Then noise samples per second for both exact samplers.
 /// </summary>
 internal static class DpBench
 {
@@ -56,8 +55,7 @@ internal static class DpBench
         var dpTimes = new List<double>();
         var dpSqlTimes = new List<double>();
         var loadTimes = new List<double>();
-        int aggregateRows = 0, dpRows = 0, perUnitRows = 0, totalsRows = 0, heavyRows = 0;
-        double perUnitTime = 0, perUnitCountTime = 0, streamingTime = 0;
+        int aggregateRows = 0, dpRows = 0, perUnitRows = 0;
         for (var i = 0; i < repetitions; i++)
         {
             using (var sandbox = Load(purchases, exposures, loadTimes))
@@ -69,7 +67,7 @@ internal static class DpBench
 
             using (var sandbox = Load(purchases, exposures, loadTimes))
             {
-                // The job's path (DpExecution picks the fast path for this plan): group totals + rows of units over L0 → cap, noise, selection.
+                // The job's path: per-unit rows streamed from DuckDB straight into the DP pipeline.
                 var sw = Stopwatch.StartNew();
                 dpRows = DpExecution.Execute(sandbox, plan, []).Rows.Count;
                 dpTimes.Add(sw.Elapsed.TotalSeconds);
@@ -77,41 +75,11 @@ internal static class DpBench
 
             using (var sandbox = Load(purchases, exposures, loadTimes))
             {
-                // Where the time goes: the fast path's query alone, rows read (typed, as the pipeline does) but not released.
+                // Where the time goes: the per-unit query alone, rows read but not aggregated.
                 var sw = Stopwatch.StartNew();
                 sandbox.LockDown();
-                (totalsRows, heavyRows) = ReadTotals(sandbox.QueryRecords(plan.TotalsSql!, []));
+                perUnitRows = sandbox.QueryRows(plan.PerUnitSql, []).Count();
                 dpSqlTimes.Add(sw.Elapsed.TotalSeconds);
-            }
-
-            if (i == 0)
-            {
-                // Once each, for comparison: the streaming fallback end to end (the path before the fast path), its per-unit
-                // query with every row read, and the per-unit aggregation alone (DuckDB counts its rows; nothing is read):
-                // the floor of any design that aggregates per (unit, group).
-                using (var sandbox = Load(purchases, exposures, loadTimes))
-                {
-                    var sw = Stopwatch.StartNew();
-                    sandbox.LockDown();
-                    plan.Release(sandbox.QueryRows(plan.PerUnitSql, []), CryptoRandomSource.Instance);
-                    streamingTime = sw.Elapsed.TotalSeconds;
-                }
-
-                using (var sandbox = Load(purchases, exposures, loadTimes))
-                {
-                    var sw = Stopwatch.StartNew();
-                    sandbox.LockDown();
-                    perUnitRows = sandbox.QueryRows(plan.PerUnitSql, []).Count();
-                    perUnitTime = sw.Elapsed.TotalSeconds;
-                }
-
-                using (var sandbox = Load(purchases, exposures, loadTimes))
-                {
-                    var sw = Stopwatch.StartNew();
-                    sandbox.LockDown();
-                    _ = sandbox.Query("SELECT count(*) FROM (" + plan.PerUnitSql + ") AS __cr_per_unit", []);
-                    perUnitCountTime = sw.Elapsed.TotalSeconds;
-                }
             }
         }
 
@@ -121,11 +89,8 @@ internal static class DpBench
         var dSql = Median(dpSqlTimes);
         output.WriteLine(
             $"dp vs aggregate, demo query, {rows:N0} rows per party: load {load:0.000} s (same for both) | aggregate query+threshold {a:0.000} s ({aggregateRows} groups) | " +
-            $"dp total {d:0.000} s ({dpRows} groups), of which fast-path query + reading {dSql:0.000} s ({totalsRows:N0} rows: {totalsRows - heavyRows} group totals, " +
-            $"{heavyRows:N0} rows of units over L0) and L0 cap + noise + selection ≈ {d - dSql:0.000} s | " +
-            $"ratio dp/aggregate {d / a:0.00}x query only, {(load + d) / (load + a):0.00}x with load (median of {repetitions}) | " +
-            $"for comparison (once): streaming fallback total {streamingTime:0.000} s ({streamingTime / a:0.00}x), its per-unit query + reading {perUnitTime:0.000} s " +
-            $"({perUnitRows:N0} unit×group rows), per-unit aggregation alone, no rows read {perUnitCountTime:0.000} s ({perUnitCountTime / a:0.00}x)");
+            $"dp total {d:0.000} s ({dpRows} groups), of which per-unit query + reading {dSql:0.000} s ({perUnitRows:N0} unit×group rows) and DP pipeline ≈ {d - dSql:0.000} s | " +
+            $"ratio dp/aggregate {d / a:0.00}x query only, {(load + d) / (load + a):0.00}x with load (median of {repetitions})");
         foreach (var f in Directory.GetFiles(workDirectory, $"dp-*-{rows}.parquet"))
         {
             File.Delete(f);
@@ -156,26 +121,6 @@ internal static class DpBench
         }
 
         return count / sw.Elapsed.TotalSeconds;
-    }
-
-    /// <summary>Reads the fast path's rows as the release does (typed getters), without releasing: (rows, rows of units over L0).</summary>
-    private static (int Rows, int Heavy) ReadTotals(IEnumerable<System.Data.IDataRecord> records)
-    {
-        int count = 0, heavy = 0;
-        foreach (var record in records)
-        {
-            count++;
-            if (!record.IsDBNull(0))
-            {
-                heavy++;
-                _ = record.GetValue(0);
-                _ = record.GetValue(1);
-                _ = record.GetValue(2);
-                _ = record.GetInt64(4) + record.GetInt64(5);
-            }
-        }
-
-        return (count, heavy);
     }
 
     private static SqlSandbox Load(string purchases, string exposures, List<double> loadTimes)

@@ -165,7 +165,7 @@ public sealed class DpRewriterTests : IDisposable
         Assert.True(plan.IsAllowed, plan.Reason);
 
         var bound = ParameterBinder.Validate(new Dictionary<string, string> { ["region"] = "north" }, specs);
-        var release = Release(plan, bound.Parameters);
+        var release = plan.Release(Run(plan.PerUnitSql, bound.Parameters), new SeededRandomSource(8));
 
         Assert.Equal([20L, 21L, 22L], release.Rows.Select(r => (long)r[0]!));
         Assert.Equal(40m, release.Rows.Sum(r => (decimal)r[1]!));
@@ -263,161 +263,6 @@ public sealed class DpRewriterTests : IDisposable
         Assert.True(funded.IsAllowed, funded.Reason);
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Fast_path_and_streaming_path_give_the_same_pre_noise_totals(bool publicGroups)
-    {
-        // 40 units × 10 rows: units 0–3 in 10 sites, 4–7 in exactly L0 = 3, 8–11 in 4 (just over), the rest in 2; every
-        // 17th row has a NULL unit. Values: NULL, NaN, ±∞, −0.0, ±1e308, exactly on and beyond both bounds, else k + 0.3183
-        // (never a rounding tie on the 0.01 grid, where the two paths may round differently).
-        Execute("""
-            INSERT INTO readings
-            SELECT CASE WHEN i % 17 = 0 THEN NULL ELSE i % 40 END,
-                   's' || CASE WHEN i % 40 < 4 THEN i // 40 WHEN i % 40 < 8 THEN (i + i // 40) % 3
-                               WHEN i % 40 < 12 THEN (i + i // 40) % 4 ELSE (i + i // 40) % 2 END,
-                   CASE (i * 13) % 20 WHEN 0 THEN 'nan'::DOUBLE WHEN 1 THEN 'inf'::DOUBLE WHEN 2 THEN '-inf'::DOUBLE
-                        WHEN 3 THEN -0.0::DOUBLE WHEN 4 THEN 1e308 WHEN 5 THEN NULL WHEN 6 THEN 100 WHEN 7 THEN -50
-                        WHEN 8 THEN 150 WHEN 9 THEN -80 WHEN 10 THEN -1e308 ELSE (i * 7) % 61 - 25 + 0.3183 END
-            FROM range(400) t(i)
-            """);
-        var spec = Spec(
-            bounds: [new("total", -50m, 100m, 0.01m), new("mean", -20m, -5m, 0.01m), new("n", 0m, 3m)],
-            publicGroups: publicGroups ? [["s0"], ["s2"], ["s5"], ["s9"]] : null) with { MaxGroupsContributed = 3 };
-        var plan = Plan(
-            "SELECT site, sum(value) AS total, avg(value) AS mean, count(*) AS n, count(DISTINCT customer_id) AS people FROM readings GROUP BY site",
-            spec);
-
-        var fast = plan.FastTotals(new DpAggregator(new SeededRandomSource(11)), Records(plan.TotalsSql!, []), new DpPlan.GroupKeys(1));
-        var streamed = plan.PerUnitTotals(new DpAggregator(new SeededRandomSource(11)), Run(plan.PerUnitSql, []), new DpPlan.GroupKeys(1));
-
-        Assert.NotNull(fast);
-        Assert.Equal(streamed.Keys.Order(StringComparer.Ordinal), fast.Keys.Order(StringComparer.Ordinal));
-        Assert.NotEmpty(fast);
-        foreach (var (key, total) in streamed)
-        {
-            Assert.Equal(total.Units, fast[key].Units);
-            for (var a = 0; a < 3; a++)
-            {
-                Assert.Equal(total.Sum(a), fast[key].Sum(a));
-            }
-        }
-
-        // The heavy units went through the random cap: no group holds more than the 36 non-NULL units.
-        Assert.True(fast.Values.Sum(t => (long)t.Units) <= 36 * 3);
-    }
-
-    [Fact]
-    public void Error_oracle_on_the_fast_path_a_value_that_overflows_bigint_on_the_grid_does_not_fail_the_run()
-    {
-        // Ten people with small values; the target's 1e300 (or NaN, or −∞) would overflow a naive grid cast.
-        const string naive = "SELECT CAST(round(sum(value) * 100) AS BIGINT) FROM readings GROUP BY customer_id";
-        const string sql = "SELECT site, sum(value) AS total, avg(value) AS mean FROM readings GROUP BY site";
-        var spec = Spec(bounds: [new("total", -50m, 100m, 0.01m), new("mean", -50m, 100m, 0.01m)], publicGroups: [["s"]]);
-        Execute("INSERT INTO readings SELECT i, 's', 1.5 FROM range(10) t(i)");
-        Run(naive, []);
-        var without = Release(sql, spec);
-        Execute("INSERT INTO readings VALUES (999, 's', 1e300), (998, 's', 'nan'::DOUBLE), (997, 's', '-inf'::DOUBLE)");
-
-        Assert.Throws<DuckDBException>(() => Run(naive, []));
-        var with = Release(sql, spec);
-
-        Assert.Equal(15m, Assert.Single(without.Rows)[1]);
-        Assert.Equal(15m + 100m + 0m - 50m, Assert.Single(with.Rows)[1]);
-    }
-
-    [Fact]
-    public void Fast_path_keeps_exactly_l0_groups_of_a_unit_in_1000_groups_chosen_by_the_random_source()
-    {
-        Execute("INSERT INTO readings SELECT 1, 'g' || lpad(i::VARCHAR, 4, '0'), 1 FROM range(1000) t(i)");
-        Execute("INSERT INTO readings SELECT 2 + i, 'g0000', 1 FROM range(5) t(i)");
-        var plan = Plan("SELECT site, count(*) AS n FROM readings GROUP BY site", Spec(bounds: [new("n", 0m, 1m)]) with { MaxGroupsContributed = 2 });
-
-        var chosen = new HashSet<string>(StringComparer.Ordinal);
-        for (var seed = 0; seed < 20; seed++)
-        {
-            var totals = plan.FastTotals(new DpAggregator(new SeededRandomSource(seed)), Records(plan.TotalsSql!, []), new DpPlan.GroupKeys(1))!;
-            var g0000 = totals.GetValueOrDefault(DpGroupKeyOf("g0000"))?.Units ?? 0;
-            // The five light units are summed in SQL; the heavy unit adds to exactly 2 groups, one unit and one row each.
-            Assert.Equal(5 + 2, totals.Values.Sum(t => (long)t.Units));
-            Assert.Equal(5 + 2, totals.Values.Sum(t => (long)t.Sum(0)));
-            Assert.InRange((long)g0000, 5, 6);
-            chosen.Add(string.Join(",", totals.Where(t => t.Key != DpGroupKeyOf("g0000") || t.Value.Units == 6).Select(t => t.Key).Order(StringComparer.Ordinal)));
-        }
-
-        Assert.True(chosen.Count >= 15, $"only {chosen.Count} distinct choices in 20 runs");
-    }
-
-    [Fact]
-    public void Fast_path_declines_when_two_distinct_group_values_print_as_one_key()
-    {
-        // Two timestamps 100 ns apart print the same to the microsecond: a unit in both could not be told apart.
-        var plan = Plan("SELECT site, count(*) AS n FROM readings GROUP BY site", Spec(bounds: [new("n", 0m, 1m)]));
-        using var table = new System.Data.DataTable();
-        table.Columns.Add(DpRewriter.UnitColumn, typeof(object));
-        table.Columns.Add(DpRewriter.GroupColumnPrefix + "0", typeof(object));
-        table.Columns.Add("__cr_n", typeof(long));
-        table.Columns.Add(DpRewriter.AggregateColumnPrefix + "0", typeof(long));
-        table.Columns.Add("__cr_s0", typeof(System.Numerics.BigInteger));
-        var time = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Unspecified);
-        table.Rows.Add(DBNull.Value, time, 1L, DBNull.Value, System.Numerics.BigInteger.One);
-        table.Rows.Add(DBNull.Value, time.AddTicks(1), 1L, DBNull.Value, System.Numerics.BigInteger.One);
-
-        Assert.False(plan.TryReleaseTotals(Records(table), new SeededRandomSource(1), out var release));
-        Assert.Null(release);
-    }
-
-    [Fact]
-    public void A_query_without_group_by_releases_one_row_on_both_paths()
-    {
-        Execute("INSERT INTO readings SELECT i % 30, 's', 2 FROM range(60) t(i)");
-
-        var release = Release("SELECT count(*) AS n, sum(value) AS total FROM readings", Spec(bounds: [new("n", 0m, 1m), new("total", 0m, 3m)]));
-
-        var row = Assert.Single(release.Rows);
-        Assert.Equal(30m, row[0]);
-        Assert.Equal(90m, row[1]);
-    }
-
-    [Fact]
-    public void A_granularity_that_is_not_a_power_of_ten_has_no_fast_path()
-    {
-        Execute("INSERT INTO orders SELECT i, i, 1, 'x' FROM range(5) t(i)");
-        var plan = Plan("SELECT category, sum(amount) AS total FROM orders GROUP BY category",
-            Spec(bounds: [new("total", 0m, 10m, 0.25m)], publicGroups: [["x"]]));
-
-        Assert.Null(plan.TotalsSql);
-        Assert.Equal(5m, Assert.Single(plan.Release(Run(plan.PerUnitSql, []), new SeededRandomSource(1)).Rows)[1]);
-    }
-
-    [Fact]
-    public void Fast_path_sql_grids_each_value_without_a_cast_that_can_fail()
-    {
-        var plan = Plan("SELECT site, sum(value) AS total FROM readings GROUP BY site", Spec(bounds: [new("total", -50m, 100m, 0.01m)]));
-
-        Assert.StartsWith("WITH __cr_graded AS MATERIALIZED (SELECT __cr_unit, __cr_g0, CASE WHEN", plan.TotalsSql, StringComparison.Ordinal);
-        Assert.Contains("THEN CAST(10000 AS BIGINT)", plan.TotalsSql, StringComparison.Ordinal);
-        Assert.Contains("THEN CAST(-5000 AS BIGINT)", plan.TotalsSql, StringComparison.Ordinal);
-        Assert.Contains("TRY_CAST(round(CAST(__cr_a0 AS DOUBLE) * CAST('100' AS DOUBLE)) AS BIGINT)", plan.TotalsSql, StringComparison.Ordinal);
-        Assert.Contains("count(*) OVER (PARTITION BY __cr_unit) AS __cr_k", plan.TotalsSql, StringComparison.Ordinal);
-        Assert.Contains("WHERE __cr_k <= 1 GROUP BY __cr_g0", plan.TotalsSql, StringComparison.Ordinal);
-        Assert.Contains("UNION ALL (SELECT __cr_unit, __cr_g0", plan.TotalsSql, StringComparison.Ordinal);
-        Assert.DoesNotContain("ORDER BY __cr_unit", plan.TotalsSql, StringComparison.Ordinal);
-        Assert.EndsWith("ORDER BY 1 NULLS FIRST", plan.TotalsSql, StringComparison.Ordinal);
-        Assert.DoesNotContain(" CAST(round(", plan.TotalsSql, StringComparison.Ordinal);
-    }
-
-    private static string DpGroupKeyOf(string value) => Internal.DpGroupKey.Encode([value]);
-
-    private static IEnumerable<System.Data.IDataRecord> Records(System.Data.DataTable table)
-    {
-        using var reader = table.CreateDataReader();
-        while (reader.Read())
-        {
-            yield return reader;
-        }
-    }
-
     private static DpSpec Spec(IReadOnlyList<DpColumnBound> bounds, IReadOnlyList<IReadOnlyList<string>>? publicGroups = null) => new()
     {
         Epsilon = NoiselessEpsilon,
@@ -436,44 +281,10 @@ public sealed class DpRewriterTests : IDisposable
         return plan;
     }
 
-    /// <summary>
-    /// The release on the fast path (the one the enclave uses), after checking that the streaming fallback releases exactly
-    /// the same rows from the same random draws, so every test here covers both paths.
-    /// </summary>
-    private DpRelease Release(string sql, DpSpec spec) => Release(Plan(sql, spec), []);
-
-    private DpRelease Release(DpPlan plan, IReadOnlyList<BoundParameter> parameters)
+    private DpRelease Release(string sql, DpSpec spec)
     {
-        Assert.NotNull(plan.TotalsSql);
-        Assert.True(plan.TryReleaseTotals(Records(plan.TotalsSql, parameters), new SeededRandomSource(7), out var fast));
-        var streamed = plan.Release(Run(plan.PerUnitSql, parameters), new SeededRandomSource(7));
-
-        Assert.Equal(streamed.Columns, fast.Columns);
-        Assert.Equal(streamed.Cost, fast.Cost);
-        Assert.Equal(streamed.SelectionThreshold, fast.SelectionThreshold);
-        Assert.Equal(streamed.Rows.Count, fast.Rows.Count);
-        for (var i = 0; i < fast.Rows.Count; i++)
-        {
-            Assert.Equal(streamed.Rows[i], fast.Rows[i]);
-        }
-
-        return fast;
-    }
-
-    private IEnumerable<System.Data.IDataRecord> Records(string sql, IReadOnlyList<BoundParameter> parameters)
-    {
-        using var command = _db.CreateCommand();
-        command.CommandText = sql;
-        foreach (var p in parameters)
-        {
-            command.Parameters.Add(new DuckDBParameter(p.Name, p.Value));
-        }
-
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            yield return reader;
-        }
+        var plan = Plan(sql, spec);
+        return plan.Release(Run(plan.PerUnitSql, []), new SeededRandomSource(7));
     }
 
     private List<object?[]> Run(string sql, IReadOnlyList<BoundParameter> parameters)

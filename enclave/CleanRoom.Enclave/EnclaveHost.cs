@@ -109,6 +109,19 @@ public sealed class EnclaveHost(EnclaveOptions options, TextWriter log, TimeProv
                 await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId}: cancellation not reported ({reportError.GetType().Name})");
             }
         }
+        catch (ResultWithheldException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The enclave's own check before release: the job was cancelled after the result was computed.
+            await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId} cancelled: {ex.Message}");
+            try
+            {
+                await client.ReportFailureAsync(ticket.JobId, new JobFailureReport(ex.Code, ex.Message + "; no result released", "cancelled"), cancellationToken);
+            }
+            catch (Exception reportError) when (reportError is HttpRequestException or JobRefusalException)
+            {
+                await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId}: withholding not reported ({reportError.GetType().Name})");
+            }
+        }
         catch (JobRefusalException ex)
         {
             await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId} {(ex.IsPolicyRefusal ? "refused" : "failed")}: {ex.Message}");

@@ -136,6 +136,37 @@ public sealed class EnclaveServerClient(HttpClient http) : IDisposable, IEnclave
     /// the submission is retried until <paramref name="cancellationToken"/> ends it (the job's token: it is
     /// cancelled when the job's lease can no longer be renewed, or the server says the job was cancelled).
     /// </summary>
+    /// <summary>
+    /// The enclave's own consent check just before a result leaves it: the server cancels a job in the same transaction that
+    /// revokes consent or terminates the contract, so a job it no longer runs must not release anything
+    /// (<see cref="ResultWithheldException"/>). While the server cannot be reached the check is retried and nothing is
+    /// released: fail closed. The server checks again, atomically, when it stores the result.
+    /// </summary>
+    public async Task ConfirmStillRunningAsync(string jobId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            JobHeartbeat beat;
+            try
+            {
+                beat = await HeartbeatAsync(jobId, cancellationToken, wait: false);
+            }
+            catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 * attempt)), cancellationToken);
+                continue;
+            }
+
+            if (beat.State != "running")
+            {
+                var code = beat.ReasonCode ?? "job." + beat.State;
+                throw new ResultWithheldException(code, $"result withheld by the enclave: the server no longer runs job {jobId} ({code})");
+            }
+
+            return;
+        }
+    }
+
     public async Task SubmitResultAsync(string jobId, string resultJws, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
@@ -153,10 +184,13 @@ public sealed class EnclaveServerClient(HttpClient http) : IDisposable, IEnclave
         }
     }
 
-    /// <summary>Renews the job's lease; long-polls until the job leaves the running state or a third of the lease passes.</summary>
-    public async Task<JobHeartbeat> HeartbeatAsync(string jobId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Renews the job's lease; long-polls until the job leaves the running state or a third of the lease passes, or with
+    /// <paramref name="wait"/> false answers at once.
+    /// </summary>
+    public async Task<JobHeartbeat> HeartbeatAsync(string jobId, CancellationToken cancellationToken, bool wait = true)
     {
-        using var response = await SendAsync(HttpMethod.Post, $"api/enclave/jobs/{jobId}/heartbeat", null, cancellationToken);
+        using var response = await SendAsync(HttpMethod.Post, $"api/enclave/jobs/{jobId}/heartbeat" + (wait ? "" : "?wait=false"), null, cancellationToken);
         await EnsureSuccessAsync(response, "heartbeat", cancellationToken);
         return (await response.Content.ReadFromJsonAsync<JobHeartbeat>(s_json, cancellationToken))!;
     }

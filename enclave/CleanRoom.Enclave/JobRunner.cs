@@ -138,6 +138,7 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
             IssuedAt = time.GetUtcNow(),
         };
         var jws = Jws.Sign(record, keys.SigningKey, StatementTypes.Result);
+        await server.ConfirmStillRunningAsync(ticket.JobId, cancellationToken);
         await server.SubmitResultAsync(ticket.JobId, jws, cancellationToken);
         return jws;
     }

@@ -87,7 +87,8 @@ public static class EnclaveEndpoints
 
                 return row;
             });
-            if (job.State == "running")
+            // ?wait=false answers at once: the enclave's own check just before it releases a result.
+            if (job.State == "running" && !string.Equals(http.Request.Query["wait"], "false", StringComparison.Ordinal))
             {
                 try
                 {

@@ -87,4 +87,35 @@ public sealed class ResultWithholdingTests : IAsyncLifetime
         Assert.Contains("cancelled", withheld.Reason, StringComparison.Ordinal);
         Assert.DoesNotContain(log, e => e.Action == "job.finished");
     }
+
+    [Fact]
+    public async Task The_enclave_checks_consent_before_releasing_a_result_and_withholds_it_when_revoked_or_when_the_server_is_unreachable()
+    {
+        var contract = await LongJob.CreateAsync(_url, _parties, "precheck", _root, rows: 100);
+        using var keys = new EnclaveKeys();
+        using var enclave = new EnclaveServerClient(new HttpClient { BaseAddress = _url });
+        using var evidence = new SimulatedEvidenceSource(SimulatedAmdPlatform.Load(SimAmd));
+        enclave.Token = await new EnclaveAttestation(evidence, enclave, SimulatedAmdPlatform.SimulatedIssuer, TimeProvider.System).AttestAsync(keys, nonce: null, default);
+        using var analyst = new ApiClient(_url, _parties["advertiser"]);
+
+        // Consent in place: the check passes (and answers without long-polling).
+        var kept = await PartyOperations.RunAsync(analyst, LongJob.ComputationId(contract.Id), new Dictionary<string, string>(), default);
+        Assert.Equal(kept.Id, (await enclave.ClaimAsync(default))?.JobId);
+        await enclave.ConfirmStillRunningAsync(kept.Id, default);
+
+        // Revoked after the result was computed: the enclave withholds it with the server's reason.
+        using (var retailer = new ApiClient(_url, _parties["retailer"]))
+        {
+            await retailer.PostAsync<object>($"api/contracts/{contract.Id}/consent/revoke", new { scope = "dataset", target = "purchases" }, default);
+        }
+
+        var withheld = await Assert.ThrowsAsync<ResultWithheldException>(() => enclave.ConfirmStillRunningAsync(kept.Id, default));
+        Assert.Equal("consent.revoked", withheld.Code);
+
+        // Server unreachable: the check never passes; it keeps retrying until the job is given up.
+        _server!.Dispose(); // stops the server process
+        _server = null;
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => enclave.ConfirmStillRunningAsync(kept.Id, giveUp.Token));
+    }
 }

@@ -201,11 +201,11 @@ public sealed class AttestationServicesTests : IDisposable
     public async Task Token_carrying_another_nonce_is_refused_by_the_enclave()
     {
         using var platform = SimulatedAmdPlatform.Create();
-        var policy = AttestationPolicy.Load(Path.Combine(FindRepo(), "attestation-policies", "simulated.json")).Policy!;
+        var policy = SimulatedPolicy();
         using var authority = new AttestationAuthority(policy, platform.TrustedRoots, policy.Issuer);
         using var keys = new EnclaveKeys();
         var fake = new ReplayingAuthority(authority, replacementNonce: "someone-elses-nonce");
-        var attestation = new EnclaveAttestation(new SimulatedEvidenceSource(SimulatedAmdPlatform.Load(Save(platform))), fake, policy.Issuer, TimeProvider.System);
+        var attestation = new EnclaveAttestation(Evidence(platform), fake, policy.Issuer, TimeProvider.System);
 
         var ex = await Assert.ThrowsAsync<JobRefusalException>(() => attestation.AttestAsync(keys, "my-nonce", default));
 
@@ -218,10 +218,10 @@ public sealed class AttestationServicesTests : IDisposable
     public async Task Token_from_an_issuer_other_than_the_pinned_one_is_refused_by_the_enclave()
     {
         using var platform = SimulatedAmdPlatform.Create();
-        var policy = AttestationPolicy.Load(Path.Combine(FindRepo(), "attestation-policies", "simulated.json")).Policy!;
+        var policy = SimulatedPolicy();
         using var authority = new AttestationAuthority(policy, platform.TrustedRoots, policy.Issuer);
         using var keys = new EnclaveKeys();
-        var attestation = new EnclaveAttestation(new SimulatedEvidenceSource(SimulatedAmdPlatform.Load(Save(platform))), new ReplayingAuthority(authority, null), "https://attestation.cleanroom.example", TimeProvider.System);
+        var attestation = new EnclaveAttestation(Evidence(platform), new ReplayingAuthority(authority, null), "https://attestation.cleanroom.example", TimeProvider.System);
 
         var ex = await Assert.ThrowsAsync<JobRefusalException>(() => attestation.AttestAsync(keys, null, default));
 
@@ -232,10 +232,10 @@ public sealed class AttestationServicesTests : IDisposable
     public async Task One_report_serves_every_attestation_of_a_boot_and_is_fetched_again_after_a_refusal()
     {
         using var platform = SimulatedAmdPlatform.Create();
-        var policy = AttestationPolicy.Load(Path.Combine(FindRepo(), "attestation-policies", "simulated.json")).Policy!;
+        var policy = SimulatedPolicy();
         using var authority = new AttestationAuthority(policy, platform.TrustedRoots, policy.Issuer);
         using var keys = new EnclaveKeys();
-        using var source = new CountingEvidenceSource(new SimulatedEvidenceSource(SimulatedAmdPlatform.Load(Save(platform))));
+        using var source = new CountingEvidenceSource(Evidence(platform));
         var fake = new ReplayingAuthority(authority, null);
         var attestation = new EnclaveAttestation(source, fake, policy.Issuer, TimeProvider.System);
 
@@ -260,12 +260,12 @@ public sealed class AttestationServicesTests : IDisposable
     public async Task The_enclave_fetches_the_authority_keys_again_when_they_rotate_and_still_refuses_a_bad_token()
     {
         using var platform = SimulatedAmdPlatform.Create();
-        var policy = AttestationPolicy.Load(Path.Combine(FindRepo(), "attestation-policies", "simulated.json")).Policy!;
+        var policy = SimulatedPolicy();
         using var before = new AttestationAuthority(policy, platform.TrustedRoots, policy.Issuer);
         using var after = new AttestationAuthority(policy, platform.TrustedRoots, policy.Issuer); // same issuer, new signing key
         using var keys = new EnclaveKeys();
         var fake = new ReplayingAuthority(before, null);
-        var attestation = new EnclaveAttestation(new SimulatedEvidenceSource(SimulatedAmdPlatform.Load(Save(platform))), fake, policy.Issuer, TimeProvider.System);
+        var attestation = new EnclaveAttestation(Evidence(platform), fake, policy.Issuer, TimeProvider.System);
         await attestation.AttestAsync(keys, "n-1", default);
 
         fake.Authority = after;
@@ -276,6 +276,12 @@ public sealed class AttestationServicesTests : IDisposable
         var ex = await Assert.ThrowsAsync<JobRefusalException>(() => attestation.AttestAsync(keys, "n-3", default));
         Assert.Equal(TokenErrorCodes.NonceMismatch, ex.Code);
     }
+
+    private static AttestationPolicy SimulatedPolicy() =>
+        AttestationPolicy.Load(Path.Combine(FindRepo(), "attestation-policies", "simulated.json")).Policy!;
+
+    /// <summary>The simulated evidence source of <paramref name="platform"/>, as the enclave loads it from disk.</summary>
+    private SimulatedEvidenceSource Evidence(SimulatedAmdPlatform platform) => new SimulatedEvidenceSource(SimulatedAmdPlatform.Load(Save(platform)));
 
     private string Save(SimulatedAmdPlatform platform)
     {

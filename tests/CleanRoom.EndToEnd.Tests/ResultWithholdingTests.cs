@@ -35,14 +35,21 @@ public sealed class ResultWithholdingTests : IAsyncLifetime
 
     public Task DisposeAsync() => Processes.TearDownAsync(_root, _parties.Values, _server);
 
+    /// <summary>The test plays the attested enclave: the enclave's own client, holding a token for <paramref name="keys"/>.</summary>
+    private async Task<EnclaveServerClient> AttestedEnclaveAsync(EnclaveKeys keys)
+    {
+        var enclave = new EnclaveServerClient(new HttpClient { BaseAddress = _url });
+        using var evidence = new SimulatedEvidenceSource(SimulatedAmdPlatform.Load(SimAmd));
+        enclave.Token = await new EnclaveAttestation(evidence, enclave, SimulatedAmdPlatform.SimulatedIssuer, TimeProvider.System).AttestAsync(keys, nonce: null, default);
+        return enclave;
+    }
+
     [Fact]
     public async Task A_result_submitted_after_consent_was_revoked_is_withheld_and_the_audit_says_why()
     {
         var contract = await LongJob.CreateAsync(_url, _parties, "withhold", _root, rows: 100);
         using var keys = new EnclaveKeys();
-        using var enclave = new EnclaveServerClient(new HttpClient { BaseAddress = _url });
-        using var evidence = new SimulatedEvidenceSource(SimulatedAmdPlatform.Load(SimAmd));
-        enclave.Token = await new EnclaveAttestation(evidence, enclave, SimulatedAmdPlatform.SimulatedIssuer, TimeProvider.System).AttestAsync(keys, nonce: null, default);
+        using var enclave = await AttestedEnclaveAsync(keys);
 
         using var analyst = new ApiClient(_url, _parties["advertiser"]);
         var job = await PartyOperations.RunAsync(analyst, LongJob.ComputationId(contract.Id), new Dictionary<string, string>(), default);
@@ -66,7 +73,7 @@ public sealed class ResultWithholdingTests : IAsyncLifetime
             SqlSha256 = ticket.Computation.SqlSha256(),
             Parameters = ticket.Parameters,
             Datasets = [],
-            AttestationToken = enclave.Token,
+            AttestationToken = enclave.Token!,
             Privacy = new PrivacyOutcome("aggregate", 10, 0),
             JobAuditIndex = ticket.StartedAuditIndex,
             Columns = [],
@@ -93,9 +100,7 @@ public sealed class ResultWithholdingTests : IAsyncLifetime
     {
         var contract = await LongJob.CreateAsync(_url, _parties, "precheck", _root, rows: 100);
         using var keys = new EnclaveKeys();
-        using var enclave = new EnclaveServerClient(new HttpClient { BaseAddress = _url });
-        using var evidence = new SimulatedEvidenceSource(SimulatedAmdPlatform.Load(SimAmd));
-        enclave.Token = await new EnclaveAttestation(evidence, enclave, SimulatedAmdPlatform.SimulatedIssuer, TimeProvider.System).AttestAsync(keys, nonce: null, default);
+        using var enclave = await AttestedEnclaveAsync(keys);
         using var analyst = new ApiClient(_url, _parties["advertiser"]);
 
         // Consent in place: the check passes (and answers without long-polling).

@@ -287,35 +287,7 @@ public sealed class DpRewriterTests : IDisposable
         return plan.Release(Run(plan.PerUnitSql, []), new SeededRandomSource(7));
     }
 
-    private List<object?[]> Run(string sql, IReadOnlyList<BoundParameter> parameters)
-    {
-        using var command = _db.CreateCommand();
-        command.CommandText = sql;
-        foreach (var p in parameters)
-        {
-            command.Parameters.Add(new DuckDBParameter(p.Name, p.Value));
-        }
+    private List<object?[]> Run(string sql, IReadOnlyList<BoundParameter> parameters) => DuckDbTestQueries.Query(_db, sql, parameters).Rows;
 
-        using var reader = command.ExecuteReader();
-        var rows = new List<object?[]>();
-        while (reader.Read())
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++)
-            {
-                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            }
-
-            rows.Add(row);
-        }
-
-        return rows;
-    }
-
-    private void Execute(string sql)
-    {
-        using var command = _db.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    private void Execute(string sql) => DuckDbTestQueries.Execute(_db, sql);
 }

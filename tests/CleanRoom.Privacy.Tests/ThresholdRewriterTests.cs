@@ -181,36 +181,8 @@ public sealed class ThresholdRewriterTests : IDisposable
         return ThresholdFilter.Apply(columns, rows, K);
     }
 
-    private (string[] Columns, List<object?[]> Rows) Run(string sql, IReadOnlyList<BoundParameter> parameters)
-    {
-        using var command = _db.CreateCommand();
-        command.CommandText = sql;
-        foreach (var p in parameters)
-        {
-            command.Parameters.Add(new DuckDBParameter(p.Name, p.Value));
-        }
+    private (string[] Columns, List<object?[]> Rows) Run(string sql, IReadOnlyList<BoundParameter> parameters) =>
+        DuckDbTestQueries.Query(_db, sql, parameters);
 
-        using var reader = command.ExecuteReader();
-        var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
-        var rows = new List<object?[]>();
-        while (reader.Read())
-        {
-            var row = new object?[reader.FieldCount];
-            for (var i = 0; i < row.Length; i++)
-            {
-                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-            }
-
-            rows.Add(row);
-        }
-
-        return (columns, rows);
-    }
-
-    private void Execute(string sql)
-    {
-        using var command = _db.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    private void Execute(string sql) => DuckDbTestQueries.Execute(_db, sql);
 }

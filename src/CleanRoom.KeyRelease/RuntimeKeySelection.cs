@@ -31,19 +31,13 @@ public sealed class RuntimeKeySelection : IDisposable
     /// <summary>One line saying why no key was selected.</summary>
     public string? Reason { get; }
 
-    private bool _shared;
-
-    /// <inheritdoc />
+    /// <summary>Nothing to release: the key belongs to <see cref="RuntimeKeySelector"/>'s cache of imported keys.</summary>
     public void Dispose()
     {
-        if (!_shared)
-        {
-            Key?.Dispose();
-        }
     }
 
     /// <summary>A key owned by the selector's cache: this selection does not dispose it.</summary>
-    internal static RuntimeKeySelection Shared(RSA key, string? kid) => new(key, kid, null, null) { _shared = true };
+    internal static RuntimeKeySelection Shared(RSA key, string? kid) => new(key, kid, null, null);
 
     internal static RuntimeKeySelection Failure(string errorCode, string reason) => new(null, null, errorCode, reason);
 }

@@ -83,6 +83,20 @@ public sealed class EnclaveHost(EnclaveOptions options, TextWriter log, TimeProv
         Task.Delay(BackOffDelay(failures), cancellationToken)
             .ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
 
+    /// <summary>Tells the server a job was stopped with nothing released (audited as job.interrupted).</summary>
+    private async Task ReportCancelledAsync(EnclaveServerClient client, string jobId, string code, string reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.ReportFailureAsync(jobId, new JobFailureReport(code, reason, "cancelled"), cancellationToken);
+        }
+        catch (Exception reportError) when (reportError is HttpRequestException or JobRefusalException)
+        {
+            // The server is gone or no longer lets this enclave report on the job: its lease expiry requeues or ends it.
+            await log.WriteLineAsync($"cleanroom-enclave: job {jobId}: cancellation not reported ({reportError.GetType().Name})");
+        }
+    }
+
     private async Task RunJobAsync(JobRunner runner, EnclaveServerClient client, EnclaveJobTicket ticket, CancellationToken cancellationToken)
     {
         await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId} started");
@@ -99,28 +113,13 @@ public sealed class EnclaveHost(EnclaveOptions options, TextWriter log, TimeProv
             var where = ex is OperationCanceledException { Message: SqlSandbox.InterruptedMessage } ? "DuckDB query interrupted" : "stopped before a result was submitted";
             var reason = $"job cancelled in flight: {watcher.StopReason}; {where}; no result released";
             await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId} cancelled: {where}");
-            try
-            {
-                await client.ReportFailureAsync(ticket.JobId, new JobFailureReport(watcher.StopCode!, reason, "cancelled"), cancellationToken);
-            }
-            catch (Exception reportError) when (reportError is HttpRequestException or JobRefusalException)
-            {
-                // The server is gone or no longer lets this enclave report on the job: its lease expiry requeues or ends it.
-                await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId}: cancellation not reported ({reportError.GetType().Name})");
-            }
+            await ReportCancelledAsync(client, ticket.JobId, watcher.StopCode!, reason, cancellationToken);
         }
         catch (ResultWithheldException ex) when (!cancellationToken.IsCancellationRequested)
         {
             // The enclave's own check before release: the job was cancelled after the result was computed.
             await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId} cancelled: {ex.Message}");
-            try
-            {
-                await client.ReportFailureAsync(ticket.JobId, new JobFailureReport(ex.Code, ex.Message + "; no result released", "cancelled"), cancellationToken);
-            }
-            catch (Exception reportError) when (reportError is HttpRequestException or JobRefusalException)
-            {
-                await log.WriteLineAsync($"cleanroom-enclave: job {ticket.JobId}: withholding not reported ({reportError.GetType().Name})");
-            }
+            await ReportCancelledAsync(client, ticket.JobId, ex.Code, ex.Message + "; no result released", cancellationToken);
         }
         catch (JobRefusalException ex)
         {

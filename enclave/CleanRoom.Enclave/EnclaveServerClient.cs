@@ -131,12 +131,6 @@ public sealed class EnclaveServerClient(HttpClient http) : IDisposable, IEnclave
     }
 
     /// <summary>
-    /// Submits the signed result. A result reaches its recipients only through the server, which re-checks
-    /// consent in the transaction that stores it; while the server is unreachable nothing is released, and
-    /// the submission is retried until <paramref name="cancellationToken"/> ends it (the job's token: it is
-    /// cancelled when the job's lease can no longer be renewed, or the server says the job was cancelled).
-    /// </summary>
-    /// <summary>
     /// The enclave's own consent check just before a result leaves it: the server cancels a job in the same transaction that
     /// revokes consent or terminates the contract, so a job it no longer runs must not release anything
     /// (<see cref="ResultWithheldException"/>). While the server cannot be reached the check is retried and nothing is
@@ -144,38 +138,40 @@ public sealed class EnclaveServerClient(HttpClient http) : IDisposable, IEnclave
     /// </summary>
     public async Task ConfirmStillRunningAsync(string jobId, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var beat = await WhileUnreachableAsync(() => HeartbeatAsync(jobId, cancellationToken, wait: false), cancellationToken);
+        if (beat.State != "running")
         {
-            JobHeartbeat beat;
-            try
-            {
-                beat = await HeartbeatAsync(jobId, cancellationToken, wait: false);
-            }
-            catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 * attempt)), cancellationToken);
-                continue;
-            }
-
-            if (beat.State != "running")
-            {
-                var code = beat.ReasonCode ?? "job." + beat.State;
-                throw new ResultWithheldException(code, $"result withheld by the enclave: the server no longer runs job {jobId} ({code})");
-            }
-
-            return;
+            var code = beat.ReasonCode ?? "job." + beat.State;
+            throw new ResultWithheldException(code, $"result withheld by the enclave: the server no longer runs job {jobId} ({code})");
         }
     }
 
-    public async Task SubmitResultAsync(string jobId, string resultJws, CancellationToken cancellationToken)
+    /// <summary>
+    /// Submits the signed result. A result reaches its recipients only through the server, which re-checks
+    /// consent in the transaction that stores it; while the server is unreachable nothing is released, and
+    /// the submission is retried until <paramref name="cancellationToken"/> ends it (the job's token: it is
+    /// cancelled when the job's lease can no longer be renewed, or the server says the job was cancelled).
+    /// </summary>
+    public Task SubmitResultAsync(string jobId, string resultJws, CancellationToken cancellationToken) =>
+        WhileUnreachableAsync(async () =>
+        {
+            using var response = await SendAsync(HttpMethod.Post, $"api/enclave/jobs/{jobId}/result", new ResultSubmission(resultJws), cancellationToken);
+            await EnsureSuccessAsync(response, "result submission", cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> again, with a growing pause (0.1 s to 2 s), for as long as the server cannot be reached and
+    /// <paramref name="cancellationToken"/> allows: the calls that must not give up on a restarting server, and release
+    /// nothing while it is down.
+    /// </summary>
+    private static async Task<T> WhileUnreachableAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                using var response = await SendAsync(HttpMethod.Post, $"api/enclave/jobs/{jobId}/result", new ResultSubmission(resultJws), cancellationToken);
-                await EnsureSuccessAsync(response, "result submission", cancellationToken);
-                return;
+                return await call();
             }
             catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested)
             {

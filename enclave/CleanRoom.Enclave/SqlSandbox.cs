@@ -16,10 +16,10 @@ public sealed class SqlSandbox : IDisposable
     /// <summary>Message of the OperationCanceledException thrown when a statement is interrupted.</summary>
     public const string InterruptedMessage = "the DuckDB statement in flight was interrupted";
 
+    private static readonly TimeSpan InterruptRepeat = TimeSpan.FromMilliseconds(10);
     private readonly DuckDBConnection _connection;
     private DuckDBCommand? _current;
     private bool _executing;
-    private static readonly TimeSpan InterruptRepeat = TimeSpan.FromMilliseconds(10);
     private CancellationToken _interrupt;
     private bool _locked;
 

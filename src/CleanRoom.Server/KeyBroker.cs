@@ -81,7 +81,6 @@ public sealed class KeyBroker : IDisposable
         return r.Read() ? new DatasetKeyView(name, version, r.GetString(0), r.GetString(1)) : throw ApiException.NotFound("key.not_found", $"key '{name}' does not exist");
     }
 
-    /// <summary>Evaluates the key's release policy over already-validated token claims and builds the signed release response.</summary>
     /// <summary>
     /// First half of a release: reads the key, parses its release policy, evaluates it against the token's claims and picks the
     /// wrapping key. Nothing leaves the broker. The caller records the decision durably, then calls

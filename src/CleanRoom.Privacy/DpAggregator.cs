@@ -137,13 +137,6 @@ public sealed class DpAggregator
     private DpResult Run(IEnumerable<Dictionary<string, double[]>> units, IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
     {
         var l0 = options.MaxGroupsContributed;
-        var publicKeys = PublicKeys(options);
-        var privateSelection = publicKeys is null;
-
-        // ε is split evenly: one share per measurement (Average measures a sum and a count) plus one for selection.
-        var shares = aggregates.Sum(a => a.Kind == DpAggregateKind.Average ? 2 : 1) + (privateSelection ? 1 : 0);
-        var epsilonShare = Rational.FromDecimal(options.Epsilon) / shares;
-        var cost = new PrivacyCost(options.Epsilon, privateSelection ? options.Delta : 0m);
 
         // 2–4. Cap groups per unit, clamp, sum on the grid.
         var fastGrid = aggregates.Select(IsFastGrid).ToArray();
@@ -174,6 +167,56 @@ public sealed class DpAggregator
                 }
             }
         }
+
+        return NoiseAndSelect(totals, aggregates, options);
+    }
+
+    /// <summary>
+    /// Steps 5 and 6 over per-group totals that were capped, clamped and summed on the grid elsewhere (in DuckDB, by the
+    /// query of <see cref="DpPlan.TotalsSql"/>): noise, then private partition selection. Only for private selection; a
+    /// repeated group key is refused, since merging two rows could count a unit twice.
+    /// </summary>
+    internal DpResult AggregateTotals(IEnumerable<(string GroupKey, BigInteger Units, BigInteger[] Sums)> groups, IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        ArgumentNullException.ThrowIfNull(aggregates);
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(aggregates, options);
+        if (options.PublicGroupKeys is not null)
+        {
+            throw new ArgumentException("Totals are only for private partition selection; public groups are filtered before the cap.", nameof(options));
+        }
+
+        var totals = new Dictionary<string, GroupTotals>(StringComparer.Ordinal);
+        foreach (var (key, units, sums) in groups)
+        {
+            if (sums.Length != aggregates.Count)
+            {
+                throw new ArgumentException("Each group needs one sum per aggregate.", nameof(groups));
+            }
+
+            var total = new GroupTotals(aggregates.Count) { Units = units };
+            Array.Copy(sums, total.GridSums, sums.Length);
+            if (units.Sign < 0 || !totals.TryAdd(key, total))
+            {
+                throw new InvalidOperationException("Per-group totals must have one row per group and a unit count that is not negative.");
+            }
+        }
+
+        return NoiseAndSelect(totals, aggregates, options);
+    }
+
+    /// <summary>5–6. Noise and selection over the capped, clamped grid totals of each group.</summary>
+    private DpResult NoiseAndSelect(Dictionary<string, GroupTotals> totals, IReadOnlyList<DpAggregateSpec> aggregates, DpOptions options)
+    {
+        var l0 = options.MaxGroupsContributed;
+        var publicKeys = PublicKeys(options);
+        var privateSelection = publicKeys is null;
+
+        // ε is split evenly: one share per measurement (Average measures a sum and a count) plus one for selection.
+        var shares = aggregates.Sum(a => a.Kind == DpAggregateKind.Average ? 2 : 1) + (privateSelection ? 1 : 0);
+        var epsilonShare = Rational.FromDecimal(options.Epsilon) / shares;
+        var cost = new PrivacyCost(options.Epsilon, privateSelection ? options.Delta : 0m);
 
         // 5. Noise and selection. Candidate groups: public keys (even if empty), or groups with at least one unit.
         long? threshold = privateSelection
@@ -305,7 +348,10 @@ public sealed class DpAggregator
         return (decimal)whole + ((decimal)fraction.Numerator / (decimal)fraction.Denominator);
     }
 
-    private static BigInteger GridMagnitude(DpAggregateSpec spec)
+    /// <summary>The grid values of the bounds: every clamped per-unit value rounds into this range.</summary>
+    internal static (BigInteger Low, BigInteger High) GridRange(DpAggregateSpec spec) => (ToGrid(spec.Lower, spec), ToGrid(spec.Upper, spec));
+
+    internal static BigInteger GridMagnitude(DpAggregateSpec spec)
     {
         var magnitude = Math.Max(Math.Abs(spec.Lower), Math.Abs(spec.Upper));
         var grid = (Rational.FromDecimal(magnitude) / Rational.FromDecimal(spec.Granularity)).Ceiling();

@@ -15,8 +15,22 @@ public sealed record DpPlan
     public string? ErrorCode { get; private init; }
     public string? Reason { get; private init; }
 
+    /// <summary>
+    /// The name of the scalar function <see cref="TotalsSql"/> draws its random ranks from. The executor registers it on its
+    /// DuckDB connection: no arguments, not pure, one UBIGINT per row, values distinct within a query (random high 32 bits
+    /// from a CSPRNG, a counter in the low 32 bits).
+    /// </summary>
+    public const string RandomFunction = "__cr_dp_random";
+
     /// <summary>The per-unit SQL: columns <c>__cr_unit</c>, <c>__cr_g0…</c>, <c>__cr_a0…</c>; parameters bind as in the analyst's SQL.</summary>
     public string PerUnitSql { get; private init; } = "";
+
+    /// <summary>
+    /// With private partition selection: the SQL that caps, clamps and sums inside DuckDB around the per-unit query (see
+    /// <see cref="ReleaseTotals"/>); it needs <see cref="RandomFunction"/>. Null with public groups, whose rows are filtered
+    /// before the cap by <see cref="Release"/> over <see cref="PerUnitSql"/>.
+    /// </summary>
+    public string? TotalsSql { get; private init; }
 
     /// <summary>The analyst's output column names, in order.</summary>
     public IReadOnlyList<string> Columns { get; private init; } = [];
@@ -38,6 +52,7 @@ public sealed record DpPlan
 
     internal static DpPlan Allowed(
         string perUnitSql,
+        string? totalsSql,
         IReadOnlyList<string> columns,
         IReadOnlyList<DpOutput> outputs,
         int groupCount,
@@ -49,6 +64,7 @@ public sealed record DpPlan
         {
             IsAllowed = true,
             PerUnitSql = perUnitSql,
+            TotalsSql = totalsSql,
             Columns = columns,
             Outputs = outputs,
             GroupCount = groupCount,
@@ -74,6 +90,71 @@ public sealed record DpPlan
         var decoded = new Dictionary<string, object?[]>(StringComparer.Ordinal);
         var result = new DpAggregator(random).AggregateOrderedByUnit(UnitRows(perUnitRows, decoded), Aggregates, Options);
 
+        return Rows(result, decoded);
+    }
+
+    /// <summary>
+    /// Noise and selection over the rows of <see cref="TotalsSql"/> (one per group: group values, kept units, grid sums),
+    /// then the released rows as <see cref="Release"/> returns them. Never fails on a data value.
+    /// </summary>
+    public DpRelease ReleaseTotals(IEnumerable<object?[]> totalsRows, IRandomSource? random = null)
+    {
+        ArgumentNullException.ThrowIfNull(totalsRows);
+        if (!IsAllowed || TotalsSql is null)
+        {
+            throw new InvalidOperationException("Only an allowed plan with private partition selection has totals to release.");
+        }
+
+        var decoded = new Dictionary<string, object?[]>(StringComparer.Ordinal);
+        var result = new DpAggregator(random).AggregateTotals(GroupTotals(totalsRows, decoded), Aggregates, Options);
+        return Rows(result, decoded);
+    }
+
+    private IEnumerable<(string GroupKey, BigInteger Units, BigInteger[] Sums)> GroupTotals(IEnumerable<object?[]> rows, Dictionary<string, object?[]> decoded)
+    {
+        foreach (var row in rows)
+        {
+            var units = ToInteger(row[GroupCount]);
+            if (units.IsZero)
+            {
+                continue; // a query without GROUP BY returns its one row even when no unit is left
+            }
+
+            var groupValues = row[..GroupCount];
+            var key = DpGroupKey.Encode(groupValues.Select(DpGroupKey.Format).ToList());
+            decoded.TryAdd(key, groupValues);
+            var sums = new BigInteger[Aggregates.Count];
+            var column = GroupCount + 1;
+            for (var a = 0; a < sums.Length; a++)
+            {
+                if (AggregateSqlColumns[a] < 0)
+                {
+                    continue;
+                }
+
+                sums[a] = DpTotalsQuery.IsSplit(Aggregates[a])
+                    ? (ToInteger(row[column++]) << 64) + ToInteger(row[column++])
+                    : ToInteger(row[column++]);
+            }
+
+            yield return (key, units, sums);
+        }
+    }
+
+    /// <summary>An integer DuckDB returned (count, sum of BIGINT or HUGEINT); NULL is 0.</summary>
+    private static BigInteger ToInteger(object? value) => value switch
+    {
+        null or DBNull => BigInteger.Zero,
+        BigInteger b => b,
+        long l => l,
+        ulong u => u,
+        int i => i,
+        decimal m when m == decimal.Truncate(m) => new BigInteger(m),
+        _ => throw new InvalidOperationException("The totals query returned a value that is not an integer."),
+    };
+
+    private DpRelease Rows(DpResult result, Dictionary<string, object?[]> decoded)
+    {
         var rows = new List<(object?[] Groups, object?[] Row)>();
         foreach (var group in result.Groups)
         {

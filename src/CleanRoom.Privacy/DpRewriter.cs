@@ -10,8 +10,10 @@ namespace CleanRoom.Privacy;
 /// Plans a dp-mode computation: checks that the analyst's allowed aggregate query fits the per-unit DP pipeline and rewrites it
 /// (on DuckDB's AST, never on text) into the per-unit query, one row per (privacy unit, group):
 /// <c>SELECT unit AS __cr_unit, TRY(g1) AS __cr_g0, …, count(*) AS __cr_a0, sum(TRY_CAST(TRY(expr) AS DOUBLE)) AS __cr_a1, …
-/// FROM … WHERE TRY(where) AND unit IS NOT NULL GROUP BY unit, TRY(g1), … ORDER BY __cr_unit</c>. <see cref="DpPlan.Release"/> then caps, clamps, sums and
-/// noises those rows with <see cref="DpAggregator"/>.
+/// FROM … WHERE TRY(where) AND unit IS NOT NULL GROUP BY unit, TRY(g1), … ORDER BY __cr_unit</c>. With private partition
+/// selection, <see cref="DpPlan.TotalsSql"/> wraps it (unordered) so DuckDB caps, clamps and sums, and
+/// <see cref="DpPlan.ReleaseTotals"/> adds noise and selects; with public groups, <see cref="DpPlan.Release"/> streams its rows
+/// through <see cref="DpAggregator"/>.
 /// </summary>
 /// <remarks>
 /// Supported outputs: the GROUP BY expressions themselves, <c>count(*)</c>, <c>count(DISTINCT unit)</c> (the unit column of
@@ -188,11 +190,16 @@ public static class DpRewriter
 
             select["group_expressions"] = groupBy;
             select["group_sets"] = new JsonArray(groupSet);
-            // Ordered by unit, so the pipeline can finish each unit as its rows end instead of holding every unit's groups.
+            // With private selection the cap, clamp and sums run in DuckDB around the per-unit query, which needs no order.
+            select["modifiers"] = new JsonArray();
+            var totalsSql = options.PublicGroupKeys is null
+                ? DpTotalsQuery.Build(analyzer.Deserialize(root.ToJsonString()), groups.Count, specs, sqlColumns, options.MaxGroupsContributed)
+                : null;
+            // Streamed (public groups): ordered by unit, so the pipeline can finish each unit as its rows end instead of holding every unit's groups.
             select["modifiers"] = AstNodes.SelectNode(AstNodes.Parse(analyzer, $"SELECT 1 AS {UnitColumn} ORDER BY {UnitColumn}"))["modifiers"]!.DeepClone();
             var perUnitSql = analyzer.Deserialize(root.ToJsonString());
 
-            return DpPlan.Allowed(perUnitSql, names, outputs, groups.Count, specs, sqlColumns, options, Summarize(unit, specs, options));
+            return DpPlan.Allowed(perUnitSql, totalsSql, names, outputs, groups.Count, specs, sqlColumns, options, Summarize(unit, specs, options));
         }
 
         private JsonNode PerUnit(string function, JsonNode argument) =>

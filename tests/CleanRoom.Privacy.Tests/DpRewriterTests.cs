@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text.Json;
 using CleanRoom.Core;
 using DuckDB.NET.Data;
@@ -25,6 +26,7 @@ public sealed class DpRewriterTests : IDisposable
     public DpRewriterTests()
     {
         _db.Open();
+        RegisterSeededRanks(_db, seed: 11);
         Execute("CREATE TABLE customers (customer_id BIGINT, region VARCHAR, age BIGINT, signup DATE, email VARCHAR)");
         Execute("CREATE TABLE orders (order_id BIGINT, customer_id BIGINT, amount DECIMAL(18,2), category VARCHAR)");
         Execute("CREATE TABLE readings (customer_id BIGINT, site VARCHAR, value DOUBLE)");
@@ -153,6 +155,65 @@ public sealed class DpRewriterTests : IDisposable
         Assert.Equal(7m, row[2]);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DuckDB_keeps_exactly_min_of_a_units_groups_and_max_groups_contributed(bool tiedRandomBits)
+    {
+        // With tied random bits the counter below them still orders the ranks, so the cap stays exact.
+        using var db = new DuckDBConnection("DataSource=:memory:");
+        db.Open();
+        RegisterSeededRanks(db, seed: 5, tiedRandomBits);
+        DuckDbTestQueries.Execute(db, "CREATE TABLE readings (customer_id BIGINT, site VARCHAR, value DOUBLE)");
+        // Unit u reads at (u % 9) + 1 sites, two rows at each; one person reads at 1,000 sites, also twice at each.
+        DuckDbTestQueries.Execute(db, "INSERT INTO readings SELECT u, 's' || s, 1 FROM range(600) a(u), range(9) b(s), range(2) c(r) WHERE s <= u % 9");
+        DuckDbTestQueries.Execute(db, "INSERT INTO readings SELECT 10000, 'busy' || s, 1 FROM range(1000) b(s), range(2) c(r)");
+        var plan = Plan("SELECT site, count(*) AS n FROM readings GROUP BY site", Spec(bounds: [new("n", 0m, 5m)]) with { MaxGroupsContributed = 4 });
+
+        var totals = DuckDbTestQueries.Query(db, plan.TotalsSql!, []).Rows;
+
+        long Units(bool busy) => totals.Where(r => ((string)r[0]!).StartsWith("busy", StringComparison.Ordinal) == busy).Sum(r => Convert.ToInt64(r[1], CultureInfo.InvariantCulture));
+        Assert.Equal(Enumerable.Range(0, 600).Sum(u => Math.Min((u % 9) + 1, 4)), Units(busy: false));
+        Assert.Equal(4, Units(busy: true));
+        Assert.All(totals, r => Assert.Equal(2 * Convert.ToInt64(r[1], CultureInfo.InvariantCulture), (long)(BigInteger)r[2]!)); // each kept unit counts its 2 rows
+    }
+
+    [Fact]
+    public void DuckDB_totals_and_the_streamed_pipeline_release_the_same_rows_when_no_unit_is_capped()
+    {
+        // Up to 3 sites per unit under a cap of 3; odd values, NULL sites and values, non-power-of-ten grids; no noise.
+        Execute("""
+            INSERT INTO readings SELECT u, CASE WHEN s = 2 AND u % 5 = 0 THEN NULL ELSE 's' || s END,
+              CASE u % 11 WHEN 0 THEN 'nan'::DOUBLE WHEN 1 THEN 'inf'::DOUBLE WHEN 2 THEN '-inf'::DOUBLE WHEN 3 THEN NULL WHEN 4 THEN 1e308 ELSE ((u * 37 + s * 11) % 400) / 4.0 - 30 END
+            FROM range(400) a(u), range(3) b(s), range(2) c(r) WHERE s <= u % 3
+            """);
+        var plan = Plan(
+            "SELECT site, count(*) AS n, sum(value) AS total, avg(value) AS mean, count(DISTINCT customer_id) AS people FROM readings GROUP BY site",
+            Spec(bounds: [new("n", 0m, 3m), new("total", -50m, 100m, 0.01m), new("mean", -20m, 40m, 0.25m)]) with { MaxGroupsContributed = 3 });
+
+        var inDuckDb = plan.ReleaseTotals(Run(plan.TotalsSql!, []), new SeededRandomSource(1));
+        var streamed = plan.Release(Run(plan.PerUnitSql, []), new SeededRandomSource(1));
+
+        Assert.Equal(4, inDuckDb.Rows.Count);
+        Assert.Equal(JsonSerializer.Serialize(streamed.Rows), JsonSerializer.Serialize(inDuckDb.Rows));
+        Assert.Equal(streamed.Cost, inDuckDb.Cost);
+    }
+
+    [Fact]
+    public void DuckDB_sums_grid_values_beyond_2_to_the_53_exactly()
+    {
+        // Bounds of 1e20 on a grid of 1: each value is split at 2^64 and the parts summed apart, so the total is exact
+        // where a DOUBLE sum (or one HUGEINT sum of ~1e38-sized values at scale) would not be.
+        Execute("INSERT INTO readings VALUES (1, 's', 1e20), (2, 's', 1e20), (3, 's', 5e20), (4, 's', 12345), (5, 's', -3)");
+        var plan = Plan("SELECT site, sum(value) AS total FROM readings GROUP BY site", Spec(bounds: [new("total", 0m, 100_000_000_000_000_000_000m)]));
+
+        var row = Assert.Single(Run(plan.TotalsSql!, []));
+
+        Assert.Contains("__cr_h0", plan.TotalsSql, StringComparison.Ordinal);
+        Assert.Equal(5L, Convert.ToInt64(row[1], CultureInfo.InvariantCulture));
+        Assert.Equal(BigInteger.Parse("300000000000000012345", CultureInfo.InvariantCulture), ((BigInteger)row[2]! << 64) + (BigInteger)row[3]!);
+    }
+
     [Fact]
     public void Group_values_keep_their_types_and_parameters_are_bound()
     {
@@ -165,7 +226,7 @@ public sealed class DpRewriterTests : IDisposable
         Assert.True(plan.IsAllowed, plan.Reason);
 
         var bound = ParameterBinder.Validate(new Dictionary<string, string> { ["region"] = "north" }, specs);
-        var release = plan.Release(Run(plan.PerUnitSql, bound.Parameters), new SeededRandomSource(8));
+        var release = Release(plan, bound.Parameters);
 
         Assert.Equal([20L, 21L, 22L], release.Rows.Select(r => (long)r[0]!));
         Assert.Equal(40m, release.Rows.Sum(r => (decimal)r[1]!));
@@ -281,10 +342,32 @@ public sealed class DpRewriterTests : IDisposable
         return plan;
     }
 
-    private DpRelease Release(string sql, DpSpec spec)
+    /// <summary>As the enclave runs a plan: DuckDB caps and sums with private selection, the C# pipeline streams with public groups.</summary>
+    private DpRelease Release(string sql, DpSpec spec) => Release(Plan(sql, spec), []);
+
+    private DpRelease Release(DpPlan plan, IReadOnlyList<BoundParameter> parameters) => plan.TotalsSql is { } totals
+        ? plan.ReleaseTotals(Run(totals, parameters), new SeededRandomSource(7))
+        : plan.Release(Run(plan.PerUnitSql, parameters), new SeededRandomSource(7));
+
+    /// <summary>
+    /// The contract of <see cref="DpPlan.RandomFunction"/> (random high 32 bits over a counter) from a seeded generator, so
+    /// tests are reproducible; the enclave registers the CSPRNG one (SqlSandbox.EnableDpRandom, tested there).
+    /// </summary>
+    private static void RegisterSeededRanks(DuckDBConnection db, int seed, bool constantRandomBits = false)
     {
-        var plan = Plan(sql, spec);
-        return plan.Release(Run(plan.PerUnitSql, []), new SeededRandomSource(7));
+        var random = new Random(seed);
+        ulong counter = 0;
+        db.RegisterScalarFunction<ulong>(DpPlan.RandomFunction, (writer, count) =>
+        {
+            lock (random)
+            {
+                for (ulong i = 0; i < count; i++)
+                {
+                    var high = constantRandomBits ? 7UL : (ulong)(uint)random.Next();
+                    writer.WriteValue((high << 32) | counter++, i);
+                }
+            }
+        }, new ScalarFunctionOptions { IsPureFunction = false });
     }
 
     private List<object?[]> Run(string sql, IReadOnlyList<BoundParameter> parameters) => DuckDbTestQueries.Query(_db, sql, parameters).Rows;

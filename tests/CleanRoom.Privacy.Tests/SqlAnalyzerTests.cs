@@ -89,6 +89,7 @@ public sealed class SqlAnalyzerTests : IDisposable
     [InlineData("SELECT md5(region), count(*) FROM customers GROUP BY md5(region)", SqlErrorCodes.ForbiddenFunction)]
     [InlineData("SELECT region, count(*) FROM customers WHERE getenv('HOME') = 'x' GROUP BY region", SqlErrorCodes.ForbiddenFunction)]
     [InlineData("SELECT string_agg(region, ',') FROM customers", SqlErrorCodes.ForbiddenFunction)]
+    [InlineData("SELECT region, count(*) FROM customers WHERE __cr_dp_random() > 5 GROUP BY region", SqlErrorCodes.ForbiddenFunction)]
     [InlineData("SELECT list(email) FROM customers", SqlErrorCodes.ForbiddenFunction)]
     [InlineData("SELECT region, count(*) FROM customers GROUP BY region HAVING sum(age) > 0", SqlErrorCodes.ForbiddenClause)]
     [InlineData("SELECT sum(DISTINCT age) FROM customers", SqlErrorCodes.AggregateMisuse)]

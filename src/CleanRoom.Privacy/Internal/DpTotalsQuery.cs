@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+
+namespace CleanRoom.Privacy.Internal;
+
+/// <summary>
+/// Builds the SQL that runs steps 2–4 of the per-unit pipeline inside DuckDB, around the per-unit query: each (unit, group)
+/// row gets a random rank from <see cref="DpPlan.RandomFunction"/>; a unit keeps its L0 rows of lowest rank (a uniformly
+/// random subset, since the ranks are i.i.d. and distinct); each kept value is mapped (NULL/NaN → 0, ±∞ → bound), clamped,
+/// rounded onto the grid and clamped again in grid units; the query returns one row per group: the group values, the number
+/// of kept units and the exact integer grid sums. Only noise and selection are left to C#.
+/// </summary>
+/// <remarks>
+/// The final clamp in grid units is what the sensitivity rests on: whatever the double arithmetic before it does, each unit
+/// adds at most |<see cref="DpAggregator.GridRange"/>| ≤ ⌈max(|lo|,|hi|)/g⌉ to a sum. Sums are exact: BIGINT grid values
+/// summed into HUGEINT when a grid value fits in 2^53; otherwise each value is split at 2^64 into a high and a low part,
+/// summed separately (neither can overflow) and put together in C#.
+/// </remarks>
+internal static class DpTotalsQuery
+{
+    public const string UnitsColumn = "__cr_units";
+    public const string SumPrefix = "__cr_s";
+    public const string HighPrefix = "__cr_h";
+    private const string Rank = "__cr_rank";
+    private static readonly BigInteger SmallGrid = BigInteger.Pow(2, 53);
+
+    /// <summary>True when aggregate <paramref name="spec"/> is summed in two parts (see the remarks).</summary>
+    public static bool IsSplit(DpAggregateSpec spec) => DpAggregator.GridMagnitude(spec) > SmallGrid;
+
+    public static string Build(string perUnitSql, int groupCount, IReadOnlyList<DpAggregateSpec> specs, IReadOnlyList<int> sqlColumns, int maxGroupsContributed)
+    {
+        var groups = Enumerable.Range(0, groupCount).Select(g => DpRewriter.GroupColumnPrefix + g.ToString(CultureInfo.InvariantCulture)).ToList();
+
+        // The ranks must be drawn once and read twice (by the window and by the filter). MATERIALIZED is essential: DuckDB
+        // rewrites a QUALIFY over a window aggregate into a self-join and, without it, evaluates the random function again on
+        // each side, so a unit could keep more than L0 groups (a test checks every unit keeps exactly min(n, L0)).
+        var sql = new StringBuilder("WITH __cr_ranked AS MATERIALIZED (SELECT *, ").Append(DpPlan.RandomFunction).Append("() AS ").Append(Rank)
+            .Append(" FROM (").Append(perUnitSql).Append(") AS __cr_per_unit) SELECT ");
+        foreach (var group in groups)
+        {
+            sql.Append(group).Append(", ");
+        }
+
+        sql.Append("count(*) AS ").Append(UnitsColumn);
+        for (var i = 0; i < specs.Count; i++)
+        {
+            if (sqlColumns[i] < 0)
+            {
+                continue; // count(DISTINCT unit): the unit count is its total.
+            }
+
+            var index = i.ToString(CultureInfo.InvariantCulture);
+            var grid = GridValue(DpRewriter.AggregateColumnPrefix + index, specs[i]);
+            if (IsSplit(specs[i]))
+            {
+                sql.Append(", sum((").Append(grid).Append(") >> 64) AS ").Append(HighPrefix).Append(index);
+                sql.Append(", sum((").Append(grid).Append(") & ").Append(Huge(ulong.MaxValue)).Append(") AS ").Append(SumPrefix).Append(index);
+            }
+            else
+            {
+                sql.Append(", sum(").Append(grid).Append(") AS ").Append(SumPrefix).Append(index);
+            }
+        }
+
+        // A rank is unique (random high bits, a counter below), so "rank ≤ the L0-th lowest rank" keeps exactly min(n, L0) rows.
+        sql.Append(" FROM (SELECT * FROM __cr_ranked QUALIFY ")
+            .Append(Rank).Append(" <= (min(").Append(Rank).Append(", ").Append(maxGroupsContributed.ToString(CultureInfo.InvariantCulture))
+            .Append(") OVER (PARTITION BY ").Append(DpRewriter.UnitColumn).Append("))[-1]) AS __cr_kept");
+        if (groups.Count > 0)
+        {
+            sql.Append(" GROUP BY ").Append(string.Join(", ", groups));
+        }
+
+        return sql.ToString();
+    }
+
+    /// <summary>The per-unit value of <paramref name="column"/> mapped, clamped and rounded onto the grid, in [grid(lo), grid(hi)].</summary>
+    private static string GridValue(string column, DpAggregateSpec spec)
+    {
+        var lower = Double((double)spec.Lower);
+        var upper = Double((double)spec.Upper);
+        var value = $"CAST({column} AS DOUBLE)";
+        var mapped = $"CASE WHEN {value} IS NULL OR isnan({value}) THEN 0.0::DOUBLE WHEN {value} = 'inf'::DOUBLE THEN {upper} WHEN {value} = '-inf'::DOUBLE THEN {lower} ELSE {value} END";
+        var clamped = $"least(greatest({mapped}, {lower}), {upper})";
+        var type = IsSplit(spec) ? "HUGEINT" : "BIGINT";
+        var (low, high) = DpAggregator.GridRange(spec);
+        return $"least(greatest(CAST(round_even({clamped} / {Double((double)spec.Granularity)}, 0) AS {type}), {Integer(low, type)}), {Integer(high, type)})";
+    }
+
+    private static string Double(double value) => "CAST('" + value.ToString("R", CultureInfo.InvariantCulture) + "' AS DOUBLE)";
+
+    private static string Integer(BigInteger value, string type) => "CAST('" + value.ToString(CultureInfo.InvariantCulture) + "' AS " + type + ")";
+
+    private static string Huge(ulong value) => Integer(value, "HUGEINT");
+}

@@ -22,14 +22,24 @@ public static class DpExecution
         return plan.IsAllowed ? plan : throw new JobRefusalException(plan.ErrorCode!, "job refused: " + plan.Reason);
     }
 
-    /// <summary>Locks the sandbox down, runs the per-unit SQL and applies the DP pipeline (noise from the OS CSPRNG).</summary>
+    /// <summary>
+    /// Locks the sandbox down and runs the DP pipeline (ranks and noise from the OS CSPRNG): with private partition selection,
+    /// DuckDB caps, clamps and sums (<see cref="DpPlan.TotalsSql"/>) and only the per-group totals come back for noise and
+    /// selection; with public groups, the per-unit rows stream through the C# pipeline, never all held at once.
+    /// </summary>
     public static DpRelease Execute(SqlSandbox sandbox, DpPlan plan, IReadOnlyList<BoundParameter> parameters)
     {
+        if (plan.TotalsSql is not null)
+        {
+            sandbox.EnableDpRandom();
+        }
+
         sandbox.LockDown();
         try
         {
-            // Streamed: the per-unit rows are aggregated as they arrive, never all held at once.
-            return plan.Release(sandbox.QueryRows(plan.PerUnitSql, parameters), CryptoRandomSource.Instance);
+            return plan.TotalsSql is { } totals
+                ? plan.ReleaseTotals(sandbox.Query(totals, parameters).Rows, CryptoRandomSource.Instance)
+                : plan.Release(sandbox.QueryRows(plan.PerUnitSql, parameters), CryptoRandomSource.Instance);
         }
         catch (DuckDB.NET.Data.DuckDBException)
         {

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using CleanRoom.Core;
 using CleanRoom.Privacy;
 using DuckDB.NET.Data;
@@ -22,6 +24,7 @@ public sealed class SqlSandbox : IDisposable
     private bool _executing;
     private CancellationToken _interrupt;
     private bool _locked;
+    private bool _dpRandom;
 
     public SqlSandbox(string memoryLimit)
     {
@@ -79,6 +82,45 @@ public sealed class SqlSandbox : IDisposable
         Exec("SET allow_community_extensions = false;");
         Exec("SET lock_configuration = true;");
         _locked = true;
+    }
+
+    /// <summary>
+    /// Registers <see cref="DpPlan.RandomFunction"/>, the random ranks of the DP contribution cap (<see cref="DpPlan.TotalsSql"/>):
+    /// each value is 32 bits from the OS CSPRNG above a 32-bit counter, so ranks order at random and are never equal. Past
+    /// 2^32 values the function fails the statement rather than repeat a rank (far beyond what fits the memory limit).
+    /// Idempotent; the analyst's SQL cannot call it (the analyzer allows only listed functions).
+    /// </summary>
+    public void EnableDpRandom()
+    {
+        if (_dpRandom)
+        {
+            return;
+        }
+
+        long issued = 0;
+        _connection.RegisterScalarFunction<ulong>(DpPlan.RandomFunction, (writer, count) =>
+        {
+            var first = Interlocked.Add(ref issued, (long)count) - (long)count;
+            if (first + (long)count > 1L << 32)
+            {
+                throw new InvalidOperationException("more than 2^32 DP ranks in one sandbox");
+            }
+
+            Span<uint> random = stackalloc uint[256];
+            for (ulong i = 0; i < count; i++)
+            {
+                var slot = (int)(i % (ulong)random.Length);
+                if (slot == 0)
+                {
+                    RandomNumberGenerator.Fill(MemoryMarshal.AsBytes(random));
+                }
+
+                writer.WriteValue(((ulong)random[slot] << 32) | (ulong)(first + (long)i), i);
+            }
+
+            random.Clear();
+        }, new ScalarFunctionOptions { IsPureFunction = false });
+        _dpRandom = true;
     }
 
     public string Setting(string name)

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Text;
 using CleanRoom.Core;
 using CleanRoom.Enclave;
+using CleanRoom.Privacy;
 using DuckDB.NET.Data;
 
 namespace CleanRoom.Enclave.Tests;
@@ -77,7 +79,7 @@ public sealed class SqlSandboxTests
         using var cts = new CancellationTokenSource();
         using var interrupt = sandbox.InterruptOn(cts.Token);
 
-        // The DP path streams its per-unit rows; the same minutes-long statement, read through QueryRows.
+        // The DP path with public groups streams its per-unit rows; the same minutes-long statement, read through QueryRows.
         var query = Task.Run(() => sandbox.QueryRows("SELECT sum(hash(a.range)) FROM range(50000000000) AS a", []).Count());
         while (!sandbox.IsStatementRunning && !query.IsCompleted)
         {
@@ -152,6 +154,25 @@ public sealed class SqlSandboxTests
         sandbox.LockDown();
         Assert.ThrowsAny<DuckDBException>(() => sandbox.Exec(sql));
         Assert.False(File.Exists("/tmp/cleanroom-leak.csv"));
+    }
+
+    [Fact]
+    public void The_dp_rank_function_gives_distinct_random_ranks_after_lock_down()
+    {
+        using var sandbox = LoadedSandbox();
+        sandbox.EnableDpRandom();
+        sandbox.EnableDpRandom(); // idempotent
+        sandbox.LockDown();
+
+        var (_, rows) = sandbox.Query($"SELECT count(*), count(DISTINCT r), count(DISTINCT r >> 32), min(r >> 32), max(r >> 32) FROM (SELECT {DpPlan.RandomFunction}() AS r FROM range(100000))", []);
+
+        var row = Assert.Single(rows);
+        Assert.Equal(100_000L, Convert.ToInt64(row[0], CultureInfo.InvariantCulture));
+        Assert.Equal(100_000L, Convert.ToInt64(row[1], CultureInfo.InvariantCulture)); // the counter makes every rank distinct
+        // The high 32 bits are random: 100,000 draws from 2^32 repeat a value about once and span the range.
+        Assert.True(Convert.ToInt64(row[2], CultureInfo.InvariantCulture) > 99_900);
+        Assert.True(Convert.ToUInt64(row[3], CultureInfo.InvariantCulture) < 1UL << 20);
+        Assert.True(Convert.ToUInt64(row[4], CultureInfo.InvariantCulture) > uint.MaxValue - (1UL << 20));
     }
 
     [Fact]

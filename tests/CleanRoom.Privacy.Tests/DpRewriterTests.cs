@@ -200,6 +200,21 @@ public sealed class DpRewriterTests : IDisposable
     }
 
     [Fact]
+    public void A_query_without_group_by_releases_one_row_and_nothing_when_no_unit_is_left()
+    {
+        const string sql = "SELECT count(*) AS n, sum(value) AS total FROM readings WHERE value > 0";
+        var spec = Spec(bounds: [new("n", 0m, 2m), new("total", 0m, 10m)]);
+
+        var empty = Release(sql, spec);
+        Execute("INSERT INTO readings SELECT i, 's', 4 FROM range(30) t(i)");
+        var filled = Release(sql, spec);
+
+        Assert.Empty(empty.Rows);
+        var row = Assert.Single(filled.Rows);
+        Assert.Equal([30m, 120m], row);
+    }
+
+    [Fact]
     public void DuckDB_sums_grid_values_beyond_2_to_the_53_exactly()
     {
         // Bounds of 1e20 on a grid of 1: each value is split at 2^64 and the parts summed apart, so the total is exact

@@ -39,7 +39,7 @@ public static class ThresholdRewriter
 
         var root = Internal.AstNodes.Parse(analyzer, sql);
         var select = Internal.AstNodes.SelectNode(root);
-        Internal.ErrorOracleGuard.Apply(select, analyzer);
+        Internal.ErrorOracleGuard.Apply(select, analyzer, column => IsNarrowColumn(column, analysis, catalog));
         var selectList = select["select_list"]!.AsArray();
         for (var i = 0; i < analysis.TableReferences.Count; i++)
         {
@@ -47,6 +47,51 @@ public static class ThresholdRewriter
         }
 
         return analyzer.Deserialize(root.ToJsonString());
+    }
+
+    /// <summary>
+    /// True when the COLUMN_REF <paramref name="column"/> resolves to exactly one declared column whose type keeps a SUM from
+    /// overflowing however many rows there are: integers of at most 64 bits, DECIMAL/NUMERIC with at most 18 digits, and
+    /// floating point. Anything unresolved or wider is not narrow (and is then summed in DOUBLE).
+    /// </summary>
+    private static bool IsNarrowColumn(JsonNode column, SqlAnalysis analysis, SqlCatalog catalog)
+    {
+        if (column["column_names"] is not JsonArray names || names.Count is < 1 or > 2)
+        {
+            return false;
+        }
+
+        var name = names[^1]!.GetValue<string>();
+        var references = names.Count == 2
+            ? analysis.TableReferences.Where(r => string.Equals(r.Alias, names[0]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase))
+            : analysis.TableReferences;
+        var types = references
+            .Select(r => catalog.Datasets.First(d => string.Equals(d.Name, r.Table, StringComparison.OrdinalIgnoreCase)))
+            .SelectMany(d => d.Columns.Where(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)))
+            .Select(c => c.Type)
+            .ToList();
+        return types.Count == 1 && IsNarrowType(types[0]);
+    }
+
+    private static bool IsNarrowType(string type)
+    {
+        var t = type.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
+        if (t is "TINYINT" or "SMALLINT" or "INTEGER" or "INT" or "BIGINT" or "INT1" or "INT2" or "INT4" or "INT8" or "SHORT" or "LONG"
+            or "UTINYINT" or "USMALLINT" or "UINTEGER" or "UBIGINT" or "DOUBLE" or "FLOAT" or "REAL" or "FLOAT4" or "FLOAT8"
+            or "DECIMAL" or "NUMERIC")
+        {
+            return true;
+        }
+
+        // DECIMAL(p) or DECIMAL(p,s) with p ≤ 18: the sum is DECIMAL(38,s), which no realistic row count can overflow.
+        var open = t.IndexOf('(', StringComparison.Ordinal);
+        if (open < 0 || !t.EndsWith(')') || t[..open] is not ("DECIMAL" or "NUMERIC"))
+        {
+            return false;
+        }
+
+        var width = t[(open + 1)..^1].Split(',')[0];
+        return int.TryParse(width, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) && p <= 18;
     }
 
     /// <summary>Obtains the node shape from DuckDB itself rather than hand-writing it, so it follows the parser's version.</summary>

@@ -59,6 +59,9 @@ public sealed class ThresholdRewriterTests : IDisposable
     [InlineData("SELECT region, sum(age * 9223372036854775807) AS s FROM customers GROUP BY region")]
     [InlineData("SELECT region, age * 9223372036854775807 AS scaled, count(*) AS n FROM customers GROUP BY region, age")]
     [InlineData("SELECT region, sum(age) * TRY_CAST('17014118346046923173168730371588410572' AS HUGEINT) AS t FROM customers GROUP BY region")]
+    [InlineData("SELECT region, sum(TRY_CAST(age AS HUGEINT) * TRY_CAST('15000000000000000000000000000000000000' AS HUGEINT)) AS s FROM customers GROUP BY region")]
+    [InlineData("SELECT region, sum(TRY_CAST(age AS DECIMAL(38,0)) * TRY_CAST('15000000000000000000000000000000000000' AS DECIMAL(38,0))) AS s FROM customers GROUP BY region")]
+    [InlineData("SELECT region, sum(TRY_CAST('16000000000000000000000000000000000000' AS HUGEINT)) AS s, count(*) AS n FROM customers WHERE age = 1 OR age = 3 GROUP BY region")]
     public void Error_oracle_in_aggregate_mode_overflow_on_one_persons_row_does_not_fail_the_run(string sql)
     {
         // K people of age 1, for whom every expression fits; the target's age 3 overflows it.
@@ -72,6 +75,30 @@ public sealed class ThresholdRewriterTests : IDisposable
         var with = RunThresholded(sql);
         Assert.Equal(without.Rows.Count, with.Rows.Count);
         Assert.NotEmpty(with.Rows);
+    }
+
+    [Fact]
+    public void A_sum_is_exact_over_a_narrow_column_and_in_double_over_anything_that_could_overflow()
+    {
+        const string sql = """
+            SELECT c.region, sum(o.amount) AS exact_money, sum(c.age) AS exact_ages, sum(o.amount * 2) AS doubled, avg(c.age + 1) AS mean, min(o.amount) AS least
+            FROM customers c JOIN orders o ON c.customer_id = o.customer_id GROUP BY c.region
+            """;
+        Execute($"INSERT INTO customers SELECT i, 'north', 30, DATE '2020-01-01', 'e' FROM range({K}) t(i)");
+        Execute($"INSERT INTO orders SELECT i, i, 0.10, 'x' FROM range({K}) t(i)");
+
+        var rewritten = ThresholdRewriter.Rewrite(sql, _analyzer.Analyze(sql, TestCatalog.Catalog), TestCatalog.Catalog, _analyzer);
+        var row = Assert.Single(RunThresholded(sql).Rows);
+
+        Assert.Contains("sum(o.amount) AS exact_money", rewritten, StringComparison.Ordinal);
+        Assert.Contains("sum(c.age) AS exact_ages", rewritten, StringComparison.Ordinal);
+        Assert.Contains("AS DOUBLE)) AS doubled", rewritten, StringComparison.Ordinal);
+        Assert.Contains("AS DOUBLE)) AS mean", rewritten, StringComparison.Ordinal);
+        Assert.Equal(1.00m, row[1]); // ten times 0.10, exactly: DECIMAL, not 0.9999999999999999
+        Assert.Equal(new System.Numerics.BigInteger(300), row[2]); // HUGEINT, exact
+        Assert.Equal(2.0, (double)row[3]!, 9);
+        Assert.Equal(31.0, (double)row[4]!);
+        Assert.Equal(0.10m, row[5]);
     }
 
     [Fact]

@@ -13,28 +13,38 @@ namespace CleanRoom.Privacy.Internal;
 /// After aggregation DuckDB cannot <c>TRY</c> an expression over group keys, so a computed output (or ORDER BY term) that
 /// uses no aggregate, being a deterministic function of the group keys, becomes an extra grouping expression under
 /// <c>TRY</c>: the groups are unchanged. An aggregate inside a larger expression is converted to DOUBLE first, so the
-/// arithmetic around it cannot overflow. Remaining limitation (SECURITY.md): a SUM whose running total exceeds the range of
-/// HUGEINT or DECIMAL(38) still raises.
+/// arithmetic around it cannot overflow. A SUM or AVG accumulates exactly only over a bare column of a narrow declared type
+/// (integers up to 64 bits, DECIMAL with at most 18 digits, floating point), whose running total cannot reach the range of
+/// HUGEINT or DECIMAL(38) for any number of rows that fits in memory; over anything else (an expression, a constant, a
+/// wide column) it sums in DOUBLE, which saturates at ±∞ instead of raising, so no crafted value in a joined row can tip
+/// the total into an overflow error.
 /// </remarks>
 internal sealed class ErrorOracleGuard
 {
+    private static readonly HashSet<string> Accumulating = new(StringComparer.OrdinalIgnoreCase) { "sum", "avg", "mean" };
+
     private readonly SqlAnalyzer _analyzer;
+    private readonly Func<JsonNode, bool> _isNarrowColumn;
     private readonly JsonArray _groupExpressions;
     private readonly JsonArray? _groupSet;
     private readonly HashSet<string> _groupKeys = new(StringComparer.Ordinal);
 
-    private ErrorOracleGuard(SqlAnalyzer analyzer, JsonObject select)
+    private ErrorOracleGuard(SqlAnalyzer analyzer, JsonObject select, Func<JsonNode, bool> isNarrowColumn)
     {
         _analyzer = analyzer;
+        _isNarrowColumn = isNarrowColumn;
         _groupExpressions = select["group_expressions"]!.AsArray();
         var sets = select["group_sets"]!.AsArray();
         _groupSet = sets.Count == 1 ? sets[0]!.AsArray() : null;
     }
 
-    /// <summary>Guards the SELECT node in place. Unaliased outputs whose text changes keep their original name as an alias.</summary>
-    public static void Apply(JsonObject select, SqlAnalyzer analyzer)
+    /// <summary>
+    /// Guards the SELECT node in place. Unaliased outputs whose text changes keep their original name as an alias.
+    /// <paramref name="isNarrowColumn"/> tells whether a COLUMN_REF node names a column whose sum cannot overflow.
+    /// </summary>
+    public static void Apply(JsonObject select, SqlAnalyzer analyzer, Func<JsonNode, bool> isNarrowColumn)
     {
-        var guard = new ErrorOracleGuard(analyzer, select);
+        var guard = new ErrorOracleGuard(analyzer, select, isNarrowColumn);
         if (select["where_clause"] is JsonObject where)
         {
             select["where_clause"] = AstNodes.Try(analyzer, where);
@@ -80,12 +90,21 @@ internal sealed class ErrorOracleGuard
         }
     }
 
-    /// <summary>Guards one aggregate's arguments and FILTER in place.</summary>
-    public static void GuardAggregate(JsonNode aggregate, SqlAnalyzer analyzer)
+    /// <summary>Guards one aggregate's arguments and FILTER in place; a SUM or AVG of anything but a narrow column sums in DOUBLE.</summary>
+    private void GuardAggregate(JsonNode aggregate)
     {
+        var analyzer = _analyzer;
+        var accumulating = Accumulating.Contains(aggregate["function_name"]?.GetValue<string>() ?? "");
         foreach (var slot in AstNodes.Children(aggregate).ToList())
         {
-            slot.Set(AstNodes.Try(analyzer, slot.Get()));
+            var argument = slot.Get();
+            var tried = AstNodes.Try(analyzer, argument);
+            if (accumulating && !(argument["class"]?.GetValue<string>() == "COLUMN_REF" && _isNarrowColumn(argument)))
+            {
+                tried = AstNodes.Expression(analyzer, "TRY_CAST(" + AstNodes.HolePrefix + "0 AS DOUBLE)", tried);
+            }
+
+            slot.Set(tried);
         }
 
         if (aggregate["filter"] is JsonObject filter)
@@ -104,7 +123,7 @@ internal sealed class ErrorOracleGuard
 
         if (AstNodes.IsAggregate(e))
         {
-            GuardAggregate(e, _analyzer);
+            GuardAggregate(e);
             return e;
         }
 

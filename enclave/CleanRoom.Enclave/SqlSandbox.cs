@@ -153,13 +153,7 @@ public sealed class SqlSandbox : IDisposable
             var rows = new List<object?[]>();
             while (reader.Read())
             {
-                var row = new object?[reader.FieldCount];
-                for (var i = 0; i < row.Length; i++)
-                {
-                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                }
-
-                rows.Add(row);
+                rows.Add(ReadRow(reader));
             }
 
             return (columns, rows);
@@ -200,13 +194,7 @@ public sealed class SqlSandbox : IDisposable
             {
                 // Rows already computed are still streaming: a cancellation must stop that too.
                 _interrupt.ThrowIfCancellationRequested();
-                var row = new object?[reader.FieldCount];
-                for (var i = 0; i < row.Length; i++)
-                {
-                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                }
-
-                yield return row;
+                yield return ReadRow(reader);
             }
         }
         finally
@@ -214,6 +202,43 @@ public sealed class SqlSandbox : IDisposable
             Volatile.Write(ref _executing, false);
             Volatile.Write(ref _current, null);
         }
+    }
+
+    /// <summary>
+    /// The current row, NULL as null. A DECIMAL beyond .NET's decimal range (about 7.9e28, possible only for DECIMAL wider
+    /// than 28 digits) is returned exactly as text instead of failing the read: every row is read before the k filter, so
+    /// a failure would let one suppressed row fail the job, an error oracle.
+    /// </summary>
+    private static object?[] ReadRow(DuckDBDataReader reader)
+    {
+        var row = new object?[reader.FieldCount];
+        for (var i = 0; i < row.Length; i++)
+        {
+            if (reader.IsDBNull(i))
+            {
+                continue;
+            }
+
+            try
+            {
+                row[i] = reader.GetValue(i);
+            }
+            catch (OverflowException) when (reader.GetFieldType(i) == typeof(decimal))
+            {
+                row[i] = DecimalText(reader.GetFieldValue<DuckDB.NET.Native.DuckDBDecimal>(i));
+            }
+        }
+
+        return row;
+    }
+
+    /// <summary>The exact decimal text of an unscaled DuckDB value and its scale, e.g. -1234.50 for (-123450, 2).</summary>
+    internal static string DecimalText(DuckDB.NET.Native.DuckDBDecimal value)
+    {
+        var unscaled = value.Value.ToBigInteger();
+        var digits = System.Numerics.BigInteger.Abs(unscaled).ToString(CultureInfo.InvariantCulture).PadLeft(value.Scale + 1, '0');
+        var text = value.Scale == 0 ? digits : digits[..^value.Scale] + "." + digits[^value.Scale..];
+        return unscaled.Sign < 0 ? "-" + text : text;
     }
 
     /// <summary>Runs one step of a statement, turning the engine's error after an interrupt into the cancellation it is.</summary>

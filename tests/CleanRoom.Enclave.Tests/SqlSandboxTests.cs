@@ -157,6 +157,33 @@ public sealed class SqlSandboxTests
     }
 
     [Fact]
+    public void A_decimal_beyond_the_range_of_dotnet_decimal_is_read_exactly_as_text_instead_of_failing_the_read()
+    {
+        // Every output row is read before the k filter: a value that failed the read would fail the job even in a suppressed group.
+        using var sandbox = LoadedSandbox();
+        sandbox.LockDown();
+        const string sql = """
+            SELECT CAST('1000000000000000000000000000000' AS DECIMAL(38,0)) AS a, CAST('-12345678901234567890123456789012.34' AS DECIMAL(38,2)) AS b,
+                   CAST('12.50' AS DECIMAL(38,2)) AS c
+            """;
+
+        var (_, rows) = sandbox.Query(sql, []);
+        var streamed = sandbox.QueryRows(sql, []).Single();
+
+        object?[] expected = ["1000000000000000000000000000000", "-12345678901234567890123456789012.34", 12.50m];
+        Assert.Equal(expected, Assert.Single(rows));
+        Assert.Equal(expected, streamed);
+    }
+
+    [Theory]
+    [InlineData(-5, 2, "-0.05")]
+    [InlineData(5, 0, "5")]
+    [InlineData(123450, 2, "1234.50")]
+    [InlineData(-100, 3, "-0.100")]
+    public void Decimal_text_places_the_point_by_the_scale(long unscaled, byte scale, string text) =>
+        Assert.Equal(text, SqlSandbox.DecimalText(new DuckDB.NET.Native.DuckDBDecimal(38, scale, new DuckDB.NET.Native.DuckDBHugeInt(unscaled))));
+
+    [Fact]
     public void The_dp_rank_function_gives_distinct_random_ranks_after_lock_down()
     {
         using var sandbox = LoadedSandbox();

@@ -141,15 +141,12 @@ public sealed record DpPlan
         }
     }
 
-    /// <summary>An integer DuckDB returned (count, sum of BIGINT or HUGEINT); NULL is 0.</summary>
+    /// <summary>A count (BIGINT) or a grid sum (HUGEINT) of the totals query; NULL (a sum over no row) is 0.</summary>
     private static BigInteger ToInteger(object? value) => value switch
     {
         null or DBNull => BigInteger.Zero,
         BigInteger b => b,
         long l => l,
-        ulong u => u,
-        int i => i,
-        decimal m when m == decimal.Truncate(m) => new BigInteger(m),
         _ => throw new InvalidOperationException("The totals query returned a value that is not an integer."),
     };
 

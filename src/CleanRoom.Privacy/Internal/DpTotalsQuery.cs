@@ -83,9 +83,10 @@ internal static class DpTotalsQuery
     {
         var lower = Double((double)spec.Lower);
         var upper = Double((double)spec.Upper);
+        // NULL and NaN become 0; ±∞ need no case of their own, the clamp takes them to the bounds. (NaN must be mapped before
+        // the clamp: DuckDB orders NaN above every number, and least/greatest skip NULL.)
         var value = $"CAST({column} AS DOUBLE)";
-        var mapped = $"CASE WHEN {value} IS NULL OR isnan({value}) THEN 0.0::DOUBLE WHEN {value} = 'inf'::DOUBLE THEN {upper} WHEN {value} = '-inf'::DOUBLE THEN {lower} ELSE {value} END";
-        var clamped = $"least(greatest({mapped}, {lower}), {upper})";
+        var clamped = $"least(greatest(CASE WHEN isnan({value}) THEN 0.0::DOUBLE ELSE coalesce({value}, 0.0::DOUBLE) END, {lower}), {upper})";
         var type = IsSplit(spec) ? "HUGEINT" : "BIGINT";
         var (low, high) = DpAggregator.GridRange(spec);
         return $"least(greatest(CAST(round_even({clamped} / {Double((double)spec.Granularity)}, 0) AS {type}), {Integer(low, type)}), {Integer(high, type)})";

@@ -56,7 +56,7 @@ internal static class DpTotalsQuery
             if (IsSplit(specs[i]))
             {
                 sql.Append(", sum((").Append(grid).Append(") >> 64) AS ").Append(HighPrefix).Append(index);
-                sql.Append(", sum((").Append(grid).Append(") & ").Append(Huge(ulong.MaxValue)).Append(") AS ").Append(SumPrefix).Append(index);
+                sql.Append(", sum((").Append(grid).Append(") & ").Append(Integer(ulong.MaxValue, "HUGEINT")).Append(") AS ").Append(SumPrefix).Append(index);
             }
             else
             {
@@ -95,6 +95,4 @@ internal static class DpTotalsQuery
     private static string Double(double value) => "CAST('" + value.ToString("R", CultureInfo.InvariantCulture) + "' AS DOUBLE)";
 
     private static string Integer(BigInteger value, string type) => "CAST('" + value.ToString(CultureInfo.InvariantCulture) + "' AS " + type + ")";
-
-    private static string Huge(ulong value) => Integer(value, "HUGEINT");
 }

@@ -14,7 +14,7 @@ namespace CleanRoom.Privacy.Internal;
 /// uses no aggregate, being a deterministic function of the group keys, becomes an extra grouping expression under
 /// <c>TRY</c>: the groups are unchanged. An aggregate inside a larger expression is converted to DOUBLE first, so the
 /// arithmetic around it cannot overflow. A SUM or AVG accumulates exactly only over a bare column of a narrow declared type
-/// (integers up to 64 bits, DECIMAL with at most 18 digits, floating point), whose running total cannot reach the range of
+/// (BIGINT, INTEGER, DECIMAL(18,2), DOUBLE), whose running total cannot reach the range of
 /// HUGEINT or DECIMAL(38) for any number of rows that fits in memory; over anything else (an expression, a constant, a
 /// wide column) it sums in DOUBLE, which saturates at ±∞ instead of raising, so no crafted value in a joined row can tip
 /// the total into an overflow error.
@@ -93,15 +93,14 @@ internal sealed class ErrorOracleGuard
     /// <summary>Guards one aggregate's arguments and FILTER in place; a SUM or AVG of anything but a narrow column sums in DOUBLE.</summary>
     private void GuardAggregate(JsonNode aggregate)
     {
-        var analyzer = _analyzer;
         var accumulating = Accumulating.Contains(aggregate["function_name"]?.GetValue<string>() ?? "");
         foreach (var slot in AstNodes.Children(aggregate).ToList())
         {
             var argument = slot.Get();
-            var tried = AstNodes.Try(analyzer, argument);
+            var tried = AstNodes.Try(_analyzer, argument);
             if (accumulating && !(argument["class"]?.GetValue<string>() == "COLUMN_REF" && _isNarrowColumn(argument)))
             {
-                tried = AstNodes.Expression(analyzer, "TRY_CAST(" + AstNodes.HolePrefix + "0 AS DOUBLE)", tried);
+                tried = AstNodes.Expression(_analyzer, "TRY_CAST(" + AstNodes.HolePrefix + "0 AS DOUBLE)", tried);
             }
 
             slot.Set(tried);
@@ -109,7 +108,7 @@ internal sealed class ErrorOracleGuard
 
         if (aggregate["filter"] is JsonObject filter)
         {
-            aggregate["filter"] = AstNodes.Try(analyzer, filter);
+            aggregate["filter"] = AstNodes.Try(_analyzer, filter);
         }
     }
 

@@ -18,7 +18,9 @@ public sealed class Database : IDisposable
     private const int MaxBatch = 1024;
 
     private readonly string _connectionString;
-    private readonly Channel<IWriteItem> _queue = Channel.CreateUnbounded<IWriteItem>(new UnboundedChannelOptions { SingleReader = true });
+    // Synchronous continuations: a write wakes the blocked writer thread directly instead of through a thread-pool
+    // hop, which took about 1.3 ms on a busy 2-core machine (the key release path waits on this write).
+    private readonly Channel<IWriteItem> _queue = Channel.CreateUnbounded<IWriteItem>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly List<ITransactionParticipant> _participants = [];
     private readonly Task _writer;
 

@@ -7,6 +7,7 @@ using CleanRoom.Core;
 using CleanRoom.Core.Api;
 using CleanRoom.Enclave;
 using CleanRoom.KeyRelease;
+using CleanRoom.Server;
 
 namespace CleanRoom.Benchmarks;
 
@@ -17,7 +18,8 @@ namespace CleanRoom.Benchmarks;
 /// + one Key Vault-format release of a dataset KEK (release policy evaluated, key_hsm envelope built)
 /// + the enclave's verification of the release JWS and unwrapping of the KEK. Evidence creation is
 /// not timed (on hardware it is the PSP's time, not ours). Measured twice: warm (the enclave's path, one report per boot)
-/// and cold (a new report for every round trip).
+/// and cold (a new report for every round trip). A third line times the same round trip's cryptography alone, in
+/// process, as a floor for this machine.
 /// </summary>
 internal static class AttestReleaseBench
 {
@@ -26,6 +28,7 @@ internal static class AttestReleaseBench
         await using var server = await LocalServer.StartAsync("cleanroom-bench-attest-");
         var key = await CreateDatasetKeyAsync(server.Url);
         await MeasureAsync(output, server.Url, server.SimAmd, key, iterations);
+        MeasureCryptographyFloor(output, iterations);
     }
 
     private static async Task MeasureAsync(TextWriter output, Uri url, string simAmd, DatasetKeyView key, int iterations)
@@ -100,6 +103,57 @@ internal static class AttestReleaseBench
                 $"(attest p50 {LocalServer.Percentile(attest, 0.5):N2} / p99 {LocalServer.Percentile(attest, 0.99):N2} ms; " +
                 $"release p50 {LocalServer.Percentile(release, 0.5):N2} / p99 {LocalServer.Percentile(release, 0.99):N2} ms; evidence creation excluded)");
         }
+    }
+
+    /// <summary>
+    /// The cryptography a warm round trip must do one step after another, timed alone in this process on the same
+    /// keys' sizes: the authority's RS256 token signature, the broker's key_hsm wrap (RSA-OAEP to the enclave's key,
+    /// then RFC 5649 over the RSA-3072 target key) and RS256 release signature, and the enclave's unwrap (RSA-3072 OAEP
+    /// decryption, then RFC 5649). No transport, JSON, policy or database time: a floor for the round trip on this machine.
+    /// </summary>
+    private static void MeasureCryptographyFloor(TextWriter output, int iterations)
+    {
+        using var authorityKey = RSA.Create(AttestationAuthority.SigningKeySizeBits);
+        using var brokerKey = RSA.Create(KeyBroker.SigningKeySizeBits);
+        using var keys = new EnclaveKeys();
+        using var target = RSA.Create(3072);
+        var targetPkcs8 = RsaTargetKey.Export(target);
+        var payload = RandomNumberGenerator.GetBytes(1024);
+        var sign = new double[iterations];
+        var wrap = new double[iterations];
+        var unwrap = new double[iterations];
+        var total = new double[iterations];
+        for (var i = -Math.Min(100, iterations); i < iterations; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            authorityKey.SignData(payload, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            var t1 = Stopwatch.GetTimestamp();
+            var keyHsm = KeyHsmEnvelope.Create(targetPkcs8, keys.EncryptionKey, "enclave-encryption", KeyWrapAlgorithm.RsaAesKeyWrap256);
+            var t2 = Stopwatch.GetTimestamp();
+            brokerKey.SignData(payload, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            var t3 = Stopwatch.GetTimestamp();
+            using (var opened = KeyHsmEnvelope.TryOpen(keyHsm, keys.EncryptionKey))
+            {
+                if (!opened.IsSuccess)
+                {
+                    throw new InvalidOperationException("key_hsm envelope does not open: " + opened.Reason);
+                }
+            }
+
+            var t4 = Stopwatch.GetTimestamp();
+            if (i >= 0)
+            {
+                sign[i] = Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds + Stopwatch.GetElapsedTime(t2, t3).TotalMilliseconds;
+                wrap[i] = Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds;
+                unwrap[i] = Stopwatch.GetElapsedTime(t3, t4).TotalMilliseconds;
+                total[i] = Stopwatch.GetElapsedTime(t0, t4).TotalMilliseconds;
+            }
+        }
+
+        output.WriteLine(
+            $"attest+release cryptography alone (in process, no transport, JSON, policy or database; {iterations} iterations): " +
+            $"p50 {LocalServer.Percentile(total, 0.5):N2} ms (two RS256 signatures {LocalServer.Percentile(sign, 0.5):N2} ms; " +
+            $"key_hsm wrap {LocalServer.Percentile(wrap, 0.5):N2} ms; enclave RSA-3072 unwrap {LocalServer.Percentile(unwrap, 0.5):N2} ms)");
     }
 
     /// <summary>Three parties sign a contract; the data provider asks the broker for a dataset KEK under the contract's release policy.</summary>

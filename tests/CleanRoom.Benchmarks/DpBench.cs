@@ -9,7 +9,8 @@ namespace CleanRoom.Benchmarks;
 /// The demo query in dp mode vs aggregate mode over the same data, inside the enclave's sandbox: load (identical for both,
 /// timed separately) → lock down → aggregate: threshold-rewritten SQL + k filter; dp: the job's path (private selection):
 /// DuckDB runs the per-unit query, the L0 cap, clamping and grid sums, C# adds noise and selects. For comparison, the same
-/// pipeline with the per-unit rows streamed through C# (the path of public groups). Then noise samples per second.
+/// pipeline with the per-unit rows streamed through C# (the path of public groups), and the per-unit query alone (the floor
+/// under any exact cap). Then noise samples per second.
 /// </summary>
 internal static class DpBench
 {
@@ -55,6 +56,7 @@ internal static class DpBench
         var aggregateTimes = new List<double>();
         var dpTimes = new List<double>();
         var streamedTimes = new List<double>();
+        var perUnitTimes = new List<double>();
         var loadTimes = new List<double>();
         int aggregateRows = 0, dpRows = 0, streamedRows = 0;
         for (var i = 0; i < repetitions; i++)
@@ -82,20 +84,44 @@ internal static class DpBench
                 streamedRows = plan.Release(sandbox.QueryRows(plan.PerUnitSql, []), CryptoRandomSource.Instance).Rows.Count;
                 streamedTimes.Add(sw.Elapsed.TotalSeconds);
             }
+
+            using (var sandbox = Load(purchases, exposures, loadTimes))
+            {
+                // A floor for any dp path: the per-unit query alone (one row per unit and group, every column read), with no
+                // cap, clamp, sum, noise or selection after it.
+                var sw = Stopwatch.StartNew();
+                sandbox.LockDown();
+                sandbox.Query(PerUnitFloorSql(plan), []);
+                perUnitTimes.Add(sw.Elapsed.TotalSeconds);
+            }
         }
 
         var load = Median(loadTimes);
         var a = Median(aggregateTimes);
         var d = Median(dpTimes);
         var streamed = Median(streamedTimes);
+        var perUnit = Median(perUnitTimes);
         output.WriteLine(
             $"dp vs aggregate, demo query, {rows:N0} rows per party: load {load:0.000} s (same for both) | aggregate query+threshold {a:0.000} s ({aggregateRows} groups) | " +
             $"dp {d:0.000} s ({dpRows} groups; cap, clamp and sums in DuckDB) | dp streamed through C# {streamed:0.000} s ({streamedRows} groups; the public-groups path) | " +
-            $"ratio dp/aggregate {d / a:0.00}x query only, {(load + d) / (load + a):0.00}x with load (median of {repetitions})");
+            $"ratio dp/aggregate {d / a:0.00}x query only, {(load + d) / (load + a):0.00}x with load (median of {repetitions}) | " +
+            $"per-unit query alone {perUnit:0.000} s = {perUnit / a:0.00}x aggregate (the floor under any exact cap)");
         foreach (var f in Directory.GetFiles(workDirectory, $"dp-*-{rows}.parquet"))
         {
             File.Delete(f);
         }
+    }
+
+    /// <summary>Counts the per-unit query's rows and its aggregate columns, without its ORDER BY (which only the streamed path needs).</summary>
+    private static string PerUnitFloorSql(DpPlan plan)
+    {
+        var order = plan.PerUnitSql.LastIndexOf(" ORDER BY ", StringComparison.Ordinal);
+        if (order < 0)
+        {
+            throw new InvalidOperationException("the per-unit query has no ORDER BY to drop");
+        }
+
+        return $"SELECT count(*), count(COLUMNS('^{DpRewriter.AggregateColumnPrefix}')) FROM ({plan.PerUnitSql[..order]}) AS __cr_per_unit";
     }
 
     public static void RunNoise(TextWriter output, int samples = 200_000)

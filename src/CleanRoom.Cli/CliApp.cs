@@ -392,11 +392,12 @@ internal static class CliApp
         var policies = new Option<string>("--policies") { Description = "attestation-policies directory", DefaultValueFactory = _ => "attestation-policies" };
         var resultServerKey = new Option<string?>("--server-key") { Description = "pin the server key that must sign the audit checkpoint (base64url)" };
         var recipient = new Option<string?>("--as") { Description = "the result recipient decrypting the output (its key file must be in --keys)" };
-        var verify = new Command("verify", "verify a result offline: signature, attestation, approvals, data digests, the decrypted output, audit inclusion; exit 0 only if all pass") { file, policy, policies, resultServerKey, recipient };
+        var authorityJwks = new Option<string?>("--jwks") { Description = "pin the attestation authority's keys: a JWKS file (the issuer's /certs, fetched yourself); required under a production policy" };
+        var verify = new Command("verify", "verify a result offline: signature, attestation, approvals, data digests, the decrypted output, audit inclusion; exit 0 only if all pass") { file, policy, policies, resultServerKey, recipient, authorityJwks };
         verify.SetAction(Guard(async (pr, ct) =>
         {
             using var keys = pr.GetValue(recipient) is { } name ? LoadParty(pr.GetValue(s_keys)!, name) : null;
-            var (ok, verification) = await VerifyResultFileAsync(pr.GetValue(file)!, pr.GetValue(policy), pr.GetValue(policies)!, pr.GetValue(s_json), ct, pr.GetValue(resultServerKey), keys);
+            var (ok, verification) = await VerifyResultFileAsync(pr.GetValue(file)!, pr.GetValue(policy), pr.GetValue(policies)!, pr.GetValue(s_json), ct, pr.GetValue(resultServerKey), keys, pr.GetValue(authorityJwks));
             if (ok && !pr.GetValue(s_json) && verification?.Output is { } table)
             {
                 PrintTable(table);
@@ -407,8 +408,21 @@ internal static class CliApp
         return new Command("result", "fetch and verify results") { fetch, verify };
     }
 
-    internal static async Task<(bool Ok, ResultVerification? Verification)> VerifyResultFileAsync(string path, string? policyName, string policiesDir, bool json, CancellationToken ct, string? pinnedServerKey = null, PartyKeys? recipient = null)
+    internal static async Task<(bool Ok, ResultVerification? Verification)> VerifyResultFileAsync(string path, string? policyName, string policiesDir, bool json, CancellationToken ct, string? pinnedServerKey = null, PartyKeys? recipient = null, string? authorityJwksPath = null)
     {
+        string? authorityJwks = null;
+        if (authorityJwksPath is not null)
+        {
+            try
+            {
+                authorityJwks = await File.ReadAllTextAsync(authorityJwksPath, ct);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"the authority keys file {authorityJwksPath} cannot be read: {ex.Message}", "jwks.unreadable");
+            }
+        }
+
         ResultBundle? bundle;
         try
         {
@@ -431,7 +445,7 @@ internal static class CliApp
             throw new CliException($"attestation policy '{name}' cannot be used: {parsed.Reason}", "policy.unusable");
         }
 
-        var verification = ResultVerifier.Verify(bundle, parsed.Policy!, DateTimeOffset.UtcNow, pinnedServerKey, recipient);
+        var verification = ResultVerifier.Verify(bundle, parsed.Policy!, DateTimeOffset.UtcNow, pinnedServerKey, recipient, authorityJwks);
         if (json)
         {
             PrintJson(new { valid = verification.IsValid, simulated = verification.Simulated, checks = verification.Checks });

@@ -172,6 +172,11 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
         {
             var saved = await manager.GetAsync<SignedAuditCheckpoint>($"api/contracts/{contract.Id}/audit/checkpoint", ct);
             await File.WriteAllTextAsync(Path.Combine(outDir, "checkpoint-before-run.json"), JsonSerializer.Serialize(saved, new JsonSerializerOptions(CanonicalJson.SerializerOptions) { WriteIndented = true }), ct);
+
+            // The advertiser also keeps the attestation authority's keys, fetched from the authority itself, to pin when it
+            // verifies results (a bundle's own JWKS is only the operator's word).
+            using var http = new HttpClient { BaseAddress = server };
+            await File.WriteAllTextAsync(Path.Combine(outDir, "authority-jwks.json"), await http.GetStringAsync("certs", ct), ct);
         }
 
         Step("8/9", "advertiser runs both: the enclave attests, obtains the keys, decrypts in memory, runs locked-down DuckDB, applies k = 10 (then the DP pipeline), signs");
@@ -199,7 +204,7 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
 
         Step("9/9", "advertiser verifies the result and the audit log offline");
         var savedCheckpoint = JsonSerializer.Deserialize<SignedAuditCheckpoint>(await File.ReadAllBytesAsync(Path.Combine(outDir, "checkpoint-before-run.json"), ct), CanonicalJson.SerializerOptions)!;
-        var (resultOk, verification) = await CliApp.VerifyResultFileAsync(Path.Combine(outDir, "result.json"), null, policiesDir, json: false, ct, pinnedServerKey: savedCheckpoint.ServerKey, recipient: parties["advertiser"]);
+        var (resultOk, verification) = await CliApp.VerifyResultFileAsync(Path.Combine(outDir, "result.json"), null, policiesDir, json: false, ct, pinnedServerKey: savedCheckpoint.ServerKey, recipient: parties["advertiser"], authorityJwksPath: Path.Combine(outDir, "authority-jwks.json"));
         var auditExport = JsonSerializer.Deserialize<AuditExport>(await File.ReadAllBytesAsync(Path.Combine(outDir, "audit.json"), ct), CanonicalJson.SerializerOptions)!;
         var auditOk = CliApp.PrintAuditVerification(auditExport, null, savedCheckpoint, null, json: false);
 
@@ -209,15 +214,15 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
             Console.WriteLine($"{record.Privacy.SuppressedGroups} group(s) suppressed for having fewer than {record.Privacy.MinDistinctUnits} distinct customers.");
         }
 
-        var (dpResultOk, dpVerification) = await CliApp.VerifyResultFileAsync(Path.Combine(outDir, "result-dp.json"), null, policiesDir, json: false, ct, pinnedServerKey: savedCheckpoint.ServerKey, recipient: parties["advertiser"]);
+        var (dpResultOk, dpVerification) = await CliApp.VerifyResultFileAsync(Path.Combine(outDir, "result-dp.json"), null, policiesDir, json: false, ct, pinnedServerKey: savedCheckpoint.ServerKey, recipient: parties["advertiser"], authorityJwksPath: Path.Combine(outDir, "authority-jwks.json"));
         if (dpVerification is { Record: { } dpRecord, Output: { } dpOutput })
         {
             CliApp.PrintTable(dpOutput, string.Create(CultureInfo.InvariantCulture, $"the same under differential privacy (ε = {dpRecord.Privacy.EpsilonCharged}, δ = {dpRecord.Privacy.DeltaCharged}, at most {DemoData.ConversionsDp.MaxGroupsContributed} groups per customer)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Noisy values; groups released only when their noisy customer count clears the selection threshold. ε = {dpRecord.Privacy.EpsilonCharged}, δ = {dpRecord.Privacy.DeltaCharged} charged to purchases and exposures."));
         }
 
-        Console.WriteLine($"{(resultOk ? "PASS" : "FAIL")}  cleanroom result verify {Path.Combine(outDir, "result.json")} --as advertiser --keys {Path.Combine(outDir, "keys")} --server-key {savedCheckpoint.ServerKey}");
-        Console.WriteLine($"{(dpResultOk ? "PASS" : "FAIL")}  cleanroom result verify {Path.Combine(outDir, "result-dp.json")} --as advertiser --keys {Path.Combine(outDir, "keys")} --server-key {savedCheckpoint.ServerKey}");
+        Console.WriteLine($"{(resultOk ? "PASS" : "FAIL")}  cleanroom result verify {Path.Combine(outDir, "result.json")} --as advertiser --keys {Path.Combine(outDir, "keys")} --server-key {savedCheckpoint.ServerKey} --jwks {Path.Combine(outDir, "authority-jwks.json")}");
+        Console.WriteLine($"{(dpResultOk ? "PASS" : "FAIL")}  cleanroom result verify {Path.Combine(outDir, "result-dp.json")} --as advertiser --keys {Path.Combine(outDir, "keys")} --server-key {savedCheckpoint.ServerKey} --jwks {Path.Combine(outDir, "authority-jwks.json")}");
         Console.WriteLine($"{(auditOk ? "PASS" : "FAIL")}  cleanroom audit verify --file {Path.Combine(outDir, "audit.json")} --checkpoint {Path.Combine(outDir, "checkpoint-before-run.json")}");
         Console.WriteLine($"signed result and audit export are in {outDir}/");
         foreach (var k in parties.Values)

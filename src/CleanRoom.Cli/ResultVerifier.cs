@@ -8,7 +8,7 @@ namespace CleanRoom.Cli;
 
 /// <summary>
 /// Offline verification of a result bundle: every check uses only the bundle, the named policy
-/// file and cryptography — never the server. One line per check; the result is valid only if all pass.
+/// file, the keys the verifier pins and cryptography — never the server. One line per check; the result is valid only if all pass.
 /// </summary>
 internal static class ResultVerifier
 {
@@ -22,7 +22,13 @@ internal static class ResultVerifier
     /// The result recipient verifying: its output is decrypted and checked against the signed digest.
     /// Without it the output cannot be checked, and the verification fails closed.
     /// </param>
-    public static ResultVerification Verify(ResultBundle bundle, AttestationPolicy policy, DateTimeOffset now, string? pinnedServerKey = null, PartyKeys? recipient = null)
+    /// <param name="pinnedAuthorityJwks">
+    /// The attestation authority's keys (a JWKS, e.g. the issuer's <c>/certs</c> fetched by the verifier). Required under a
+    /// production policy: the bundle's own JWKS comes from the operator, who could sign a token with a key of its own. When
+    /// null under a simulated policy, whose authority is the operator's server anyway, the bundle's JWKS is used and the
+    /// report says so.
+    /// </param>
+    public static ResultVerification Verify(ResultBundle bundle, AttestationPolicy policy, DateTimeOffset now, string? pinnedServerKey = null, PartyKeys? recipient = null, string? pinnedAuthorityJwks = null)
     {
         var checks = new List<VerificationCheck>();
         bool Check(string name, bool ok, string detail)
@@ -48,25 +54,33 @@ internal static class ResultVerifier
         }
 
         var formatOk = record is not null && record.Format == ResultFormat;
-        if (!Check("result format", formatOk, formatOk ? $"{ResultFormat} record for job {record!.JobId}" : record is null ? "the signed payload is not a result record" : $"'{record.Format}' is not {ResultFormat}"))
+        if (!Check("result format", formatOk, formatOk ? $"{ResultFormat} record for job {record!.JobId}" : record is null ? "the signed payload is not a result record" : $"'{record.Format}' is not {ResultFormat}") || record is null)
         {
             return new ResultVerification(checks, null, false, null);
         }
 
-        // Attestation token: signature through the authority's keys, issuer pinned by the named policy.
-        var token = AttestationTokenValidator.Validate(record!.AttestationToken, bundle.AttestationJwks.GetRawText(), new TokenValidationOptions
+        // Attestation token: signature through the authority's keys, issuer pinned by the named policy. The keys come from
+        // the verifier, never from the bundle, except under a simulated policy (whose authority is the operator's own).
+        var simulatedPolicy = policy.RootOfTrust == AttestationRootOfTrust.SimulatedAmd;
+        var jwks = pinnedAuthorityJwks
+            ?? (simulatedPolicy && bundle.AttestationJwks.ValueKind != JsonValueKind.Undefined ? bundle.AttestationJwks.GetRawText() : null);
+        var token = jwks is null ? null : AttestationTokenValidator.Validate(record.AttestationToken, jwks, new TokenValidationOptions
         {
             ExpectedIssuer = policy.Issuer,
-            AllowSimulated = policy.RootOfTrust == AttestationRootOfTrust.SimulatedAmd,
+            AllowSimulated = simulatedPolicy,
             TimeProvider = new FixedTime(record.IssuedAt),
         });
-        var simulated = token.IsValid && token.Claims.TryGetProperty("x-cleanroom-simulated", out var sim) && sim.ValueKind == JsonValueKind.True;
-        Check("attestation token", token.IsValid, token.IsValid
-            ? $"valid under policy '{policy.Name}' (issuer {policy.Issuer})" + (simulated ? " — SIMULATED hardware, not a real confidential VM" : string.Empty)
-            : token.Reason ?? "invalid");
-        if (token.IsValid)
+        var tokenValid = token?.IsValid == true;
+        var simulated = tokenValid && token!.Claims.TryGetProperty("x-cleanroom-simulated", out var sim) && sim.ValueKind == JsonValueKind.True;
+        var keysSource = pinnedAuthorityJwks is null ? " (authority keys from the bundle; pin them with --jwks)" : " (pinned authority keys)";
+        Check("attestation token", tokenValid, tokenValid
+            ? $"valid under policy '{policy.Name}' (issuer {policy.Issuer})" + keysSource + (simulated ? " — SIMULATED hardware, not a real confidential VM" : string.Empty)
+            : token is null
+                ? $"not trusted: policy '{policy.Name}' needs the authority's keys pinned with --jwks FILE (its /certs, fetched yourself); the bundle's own JWKS is only the operator's word"
+                : token.Reason ?? "invalid");
+        if (tokenValid)
         {
-            var measurement = token.Claims.TryGetProperty("x-ms-sevsnpvm-launchmeasurement", out var m) ? m.GetString() ?? string.Empty : string.Empty;
+            var measurement = token!.Claims.TryGetProperty("x-ms-sevsnpvm-launchmeasurement", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : string.Empty;
             var debuggable = token.Claims.TryGetProperty("x-ms-sevsnpvm-is-debuggable", out var d) && d.ValueKind == JsonValueKind.True;
             var measurementOk = policy.AllowedMeasurements.Contains(measurement, StringComparer.OrdinalIgnoreCase);
             Check("enclave measurement", measurementOk && (!debuggable || policy.AllowDebug),
@@ -74,7 +88,7 @@ internal static class ResultVerifier
         }
 
         // Result signature by the enclave key that the token's runtime data binds.
-        var runtime = token.IsValid ? RuntimeKeys.Read(token.Claims) : null;
+        var runtime = tokenValid ? RuntimeKeys.Read(token!.Claims) : null;
         var signatureOk = runtime?.IsValid == true && Jws.Verify(bundle.ResultJws, runtime.SigningKey!, StatementTypes.Result).IsValid;
         Check("result signature", signatureOk, signatureOk ? "signed by the attested enclave's key (EdDSA)"
             : runtime?.IsValid == true ? "the result is not signed by the key bound in the attestation token"

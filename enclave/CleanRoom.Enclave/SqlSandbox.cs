@@ -205,9 +205,10 @@ public sealed class SqlSandbox : IDisposable
     }
 
     /// <summary>
-    /// The current row, NULL as null. A DECIMAL beyond .NET's decimal range (about 7.9e28, possible only for DECIMAL wider
-    /// than 28 digits) is returned exactly as text instead of failing the read: every row is read before the k filter, so
-    /// a failure would let one suppressed row fail the job, an error oracle.
+    /// The current row, NULL as null. A value .NET cannot hold is returned exactly as text instead of failing the read: a
+    /// DECIMAL beyond .NET's decimal range (about 7.9e28, possible only for DECIMAL wider than 28 digits), a DATE or
+    /// TIMESTAMP outside years 1–9999 or ±infinity. Every row is read before the k filter or partition selection, so a
+    /// failure would let one suppressed row fail the job, an error oracle.
     /// </summary>
     private static object?[] ReadRow(DuckDBDataReader reader)
     {
@@ -223,14 +224,58 @@ public sealed class SqlSandbox : IDisposable
             {
                 row[i] = reader.GetValue(i);
             }
-            catch (OverflowException) when (reader.GetFieldType(i) == typeof(decimal))
+            catch (Exception ex) when (ex is OverflowException or ArgumentOutOfRangeException or InvalidOperationException)
             {
-                row[i] = DecimalText(reader.GetFieldValue<DuckDB.NET.Native.DuckDBDecimal>(i));
+                row[i] = OutOfRangeText(reader, i);
             }
         }
 
         return row;
     }
+
+    /// <summary>
+    /// The exact text of a value .NET cannot hold (see <see cref="ReadRow"/>), or, should even that fail, a fixed marker
+    /// naming the type: never an error.
+    /// </summary>
+    private static string OutOfRangeText(DuckDBDataReader reader, int ordinal)
+    {
+        var type = reader.GetDataTypeName(ordinal);
+        try
+        {
+            if (reader.GetFieldType(ordinal) == typeof(decimal))
+            {
+                return DecimalText(reader.GetFieldValue<DuckDB.NET.Native.DuckDBDecimal>(ordinal));
+            }
+
+            if (type.Equals("Date", StringComparison.OrdinalIgnoreCase))
+            {
+                return DateText(reader.GetFieldValue<DuckDB.NET.Native.DuckDBDateOnly>(ordinal));
+            }
+
+            if (type.Equals("Timestamp", StringComparison.OrdinalIgnoreCase))
+            {
+                return TimestampText(reader.GetFieldValue<DuckDB.NET.Native.DuckDBTimestamp>(ordinal));
+            }
+        }
+        catch (Exception ex) when (ex is OverflowException or ArgumentOutOfRangeException or InvalidOperationException or InvalidCastException)
+        {
+            // Fall through to the marker.
+        }
+
+        return $"<{type} out of range>";
+    }
+
+    /// <summary>DuckDB's text of a DATE: ±infinity, or year-month-day with the year as DuckDB writes it (e.g. 20000-01-01).</summary>
+    internal static string DateText(DuckDB.NET.Native.DuckDBDateOnly date) =>
+        date.IsPositiveInfinity ? "infinity"
+        : date.IsNegativeInfinity ? "-infinity"
+        : string.Create(CultureInfo.InvariantCulture, $"{date.Year:0000}-{date.Month:00}-{date.Day:00}");
+
+    /// <summary>DuckDB's text of a TIMESTAMP: ±infinity, or the date and the time to the microsecond.</summary>
+    internal static string TimestampText(DuckDB.NET.Native.DuckDBTimestamp timestamp) =>
+        timestamp.IsPositiveInfinity ? "infinity"
+        : timestamp.IsNegativeInfinity ? "-infinity"
+        : DateText(timestamp.Date) + string.Create(CultureInfo.InvariantCulture, $" {timestamp.Time.Hour:00}:{timestamp.Time.Min:00}:{timestamp.Time.Sec:00}.{timestamp.Time.Microsecond:000000}");
 
     /// <summary>The exact decimal text of an unscaled DuckDB value and its scale, e.g. -1234.50 for (-123450, 2).</summary>
     internal static string DecimalText(DuckDB.NET.Native.DuckDBDecimal value)

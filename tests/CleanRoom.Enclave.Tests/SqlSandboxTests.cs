@@ -175,6 +175,27 @@ public sealed class SqlSandboxTests
         Assert.Equal(expected, streamed);
     }
 
+    [Fact]
+    public void Dates_and_timestamps_outside_the_range_of_dotnet_are_read_exactly_as_text_instead_of_failing_the_read()
+    {
+        // DuckDB.NET throws on ±infinity and on years beyond 9999; every row is read before the k filter or partition selection.
+        using var sandbox = LoadedSandbox();
+        sandbox.LockDown();
+        const string sql = """
+            SELECT TRY_CAST('infinity' AS DATE) AS a, TRY_CAST('-infinity' AS DATE) AS b, TRY_CAST('20000-01-01' AS DATE) AS c,
+                   TRY_CAST('infinity' AS TIMESTAMP) AS d, TRY_CAST('20000-02-03 04:05:06.007008' AS TIMESTAMP) AS e,
+                   DATE '2026-11-29' AS f
+            """;
+
+        var (_, rows) = sandbox.Query(sql, []);
+        var streamed = sandbox.QueryRows(sql, []).Single();
+
+        object?[] expected = ["infinity", "-infinity", "20000-01-01", "infinity", "20000-02-03 04:05:06.007008", Assert.Single(rows)[5]];
+        Assert.Equal(expected, Assert.Single(rows));
+        Assert.Equal(expected, streamed);
+        Assert.IsNotType<string>(expected[5]); // a value .NET can hold keeps its type
+    }
+
     [Theory]
     [InlineData(-5, 2, "-0.05")]
     [InlineData(5, 0, "5")]

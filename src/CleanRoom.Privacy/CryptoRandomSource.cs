@@ -75,13 +75,13 @@ public sealed class CryptoRandomSource : IRandomSource
         if (bits <= 32)
         {
             // Same rejection sampling without allocations, for the small bounds of the L0 cap.
-            var bound = (uint)exclusiveUpperBound;
+            var bound = (ulong)exclusiveUpperBound; // up to 2^32 itself, which does not fit in a uint
             var mask = bits == 32 ? uint.MaxValue : (1u << bits) - 1;
             Span<byte> word = stackalloc byte[4];
             while (true)
             {
                 fill(word[..((bits + 7) / 8)]);
-                var candidate = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(word) & mask;
+                ulong candidate = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(word) & mask;
                 word.Clear();
                 if (candidate < bound)
                 {

@@ -78,6 +78,40 @@ public sealed class DiscreteSamplerTests
         Assert.InRange((long)sample, -10_000, 10_000);
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Crypto_source_draws_below_bounds_around_2_to_the_32_over_the_whole_range(int offset)
+    {
+        // 2^32 itself once overflowed the fast path for bounds of up to 32 bits (found in review).
+        var bound = (System.Numerics.BigInteger.One << 32) + offset;
+        var high = 0;
+        for (var i = 0; i < 2000; i++)
+        {
+            var value = CryptoRandomSource.Instance.NextBigInteger(bound);
+            Assert.True(value >= 0 && value < bound, $"{value} is outside [0, {bound})");
+            high += value >= (System.Numerics.BigInteger.One << 31) ? 1 : 0;
+        }
+
+        Assert.InRange(high, 800, 1200); // about half the draws in the upper half: the whole range is used
+    }
+
+    [Theory]
+    [InlineData(32)]
+    [InlineData(33)]
+    public void Discrete_laplace_samples_with_a_scale_that_is_a_power_of_two_of_32_bits_or_more(int log2Scale)
+    {
+        // A scale numerator of 2^32, or a multiple of it, makes the exact Bernoulli steps draw below exactly 2^32.
+        var scale = new Rational(System.Numerics.BigInteger.One << log2Scale, 1);
+        for (var seed = 0; seed < 200; seed++)
+        {
+            DiscreteLaplace.Sample(scale, new SeededRandomSource(seed));
+        }
+
+        Assert.InRange((double)DiscreteLaplace.Sample(scale, CryptoRandomSource.Instance), -1e15, 1e15);
+    }
+
     [Fact]
     public void Integer_square_root_is_exact()
     {

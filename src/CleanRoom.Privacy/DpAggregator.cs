@@ -389,6 +389,11 @@ public sealed class DpAggregator
             return "δ must lie in [0, 1)";
         }
 
+        if (options.PublicGroupKeys is not null && aggregates.Count == 0)
+        {
+            return "with public groups the query needs at least one aggregate: the group list alone measures nothing";
+        }
+
         foreach (var spec in aggregates)
         {
             if (spec.Lower > spec.Upper || spec.Granularity <= 0

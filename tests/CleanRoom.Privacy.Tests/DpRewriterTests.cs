@@ -288,6 +288,21 @@ public sealed class DpRewriterTests : IDisposable
     }
 
     [Fact]
+    public void A_query_of_public_groups_alone_without_an_aggregate_is_refused()
+    {
+        // It measured nothing and its release divided ε by zero shares (found in review).
+        const string sql = "SELECT category FROM orders GROUP BY category";
+        var analysis = _analyzer.Analyze(sql, Catalog);
+        Assert.True(analysis.IsAllowed, analysis.Reason);
+
+        var plan = DpRewriter.Plan(sql, analysis, Spec(bounds: [], publicGroups: [["books"]]), Catalog, _analyzer);
+
+        Assert.Equal(PrivacyErrorCodes.BadSpec, plan.ErrorCode);
+        Assert.Contains("at least one aggregate", plan.Reason, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new DpAggregator(new SeededRandomSource(1)).Aggregate([], [], new DpOptions(1m, 0m, 1, ["books"])));
+    }
+
+    [Fact]
     public void A_join_bounds_each_unit_of_the_named_unit_table()
     {
         // One customer with 50 orders: with orders' unit (same customer ids) the person still adds at most 1 to n.

@@ -16,6 +16,9 @@ public static class AttestationTokenValidator
     private const int MinRsaModulusBits = 2048;
     private const int MaxImportedKeys = 64;
 
+    /// <summary>9999-12-31T23:59:59Z, the last second <see cref="DateTimeOffset"/> can represent.</summary>
+    private const long MaxNumericDate = 253402300799;
+
     /// <summary>
     /// Imported JWKS keys by SHA-256 of modulus and exponent: an RSA import costs several signature verifications, and an
     /// authority's keys change rarely. Only the import is reused; the JWKS is parsed and the kid matched on every call, so a
@@ -117,10 +120,14 @@ public static class AttestationTokenValidator
         if (!TryNumericDate(claims, "exp", required: true, out long exp) || !TryNumericDate(claims, "nbf", required: false, out long nbf)
             || !TryNumericDate(claims, "iat", required: false, out _))
         {
-            return TokenValidationResult.Failure(TokenErrorCodes.ClaimsInvalid, "exp is required and exp/nbf/iat must be integer NumericDates");
+            return TokenValidationResult.Failure(TokenErrorCodes.ClaimsInvalid,
+                $"exp is required and exp/nbf/iat must be integer NumericDates from 0 to {MaxNumericDate} (year 9999)");
         }
 
         DateTimeOffset now = options.TimeProvider.GetUtcNow();
+
+        // No overflow below: exp and nbf are within 0..MaxNumericDate, now is a DateTimeOffset and the skew is at most
+        // TimeSpan.MaxValue (about 9.2e11 s), so every sum stays far inside a long.
         long skew = (long)options.ClockSkew.Duration().TotalSeconds;
         long nowSeconds = now.ToUnixTimeSeconds();
         if (nowSeconds >= exp + skew)
@@ -268,7 +275,8 @@ public static class AttestationTokenValidator
             return !required;
         }
 
-        return e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out value);
+        // A date DateTimeOffset cannot hold is refused here, before any arithmetic or message uses it.
+        return e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out value) && value is >= 0 and <= MaxNumericDate;
     }
 
     private static bool IsString(JsonElement obj, string name, string expected) =>

@@ -73,6 +73,59 @@ public sealed class AttestationTokenValidatorTests : IClassFixture<AuthorityFixt
     }
 
     [Fact]
+    public void Exp_at_the_last_second_a_datetime_can_hold_is_accepted()
+    {
+        using var key = RSA.Create(2048);
+        (string token, string jwks) = SignedWithTimes(key, "\"exp\":253402300799");
+
+        Assert.True(AttestationTokenValidator.Validate(token, jwks, Options()).IsValid);
+    }
+
+    [Theory]
+    [InlineData("\"exp\":-100000000000000")]
+    [InlineData("\"exp\":9223372036854775807")]
+    [InlineData("\"exp\":9223372036854775780")]
+    [InlineData("\"exp\":253402300800")]
+    [InlineData("\"exp\":-1")]
+    public void Exp_outside_the_datetime_range_is_a_typed_refusal(string times)
+    {
+        using var key = RSA.Create(2048);
+        (string token, string jwks) = SignedWithTimes(key, times);
+
+        TokenValidationResult result = AttestationTokenValidator.Validate(token, jwks, Options());
+
+        Assert.False(result.IsValid);
+        Assert.Equal(TokenErrorCodes.ClaimsInvalid, result.ErrorCode);
+    }
+
+    [Theory]
+    [InlineData("\"exp\":9223372036854775000,\"nbf\":100000000000000")]
+    [InlineData("\"exp\":100000000000001,\"nbf\":100000000000000")]
+    [InlineData("\"exp\":253402300799,\"nbf\":253402300800")]
+    [InlineData("\"exp\":253402300799,\"nbf\":-5")]
+    public void Nbf_outside_the_datetime_range_is_a_typed_refusal(string times)
+    {
+        using var key = RSA.Create(2048);
+        (string token, string jwks) = SignedWithTimes(key, times);
+
+        TokenValidationResult result = AttestationTokenValidator.Validate(token, jwks, Options());
+
+        Assert.False(result.IsValid);
+        Assert.Equal(TokenErrorCodes.ClaimsInvalid, result.ErrorCode);
+    }
+
+    /// <summary>A token carrying <paramref name="times"/>, signed by <paramref name="key"/> (the authority only signs times it chose).</summary>
+    private (string Token, string Jwks) SignedWithTimes(RSA key, string times)
+    {
+        RSAParameters p = key.ExportParameters(false);
+        string jwks = $$"""{"keys":[{"kty":"RSA","kid":"times-kid","n":"{{Base64Url.EncodeToString(p.Modulus)}}","e":"{{Base64Url.EncodeToString(p.Exponent)}}"}]}""";
+        string input = B64("""{"alg":"RS256","kid":"times-kid","typ":"JWT"}""") + "."
+            + B64($$"""{"iss":"{{_f.Authority.Issuer}}",{{times}},"nonce":"n-123","x-ms-attestation-type":"sevsnpvm","x-cleanroom-simulated":true}""");
+        byte[] signature = key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        return (input + "." + Base64Url.EncodeToString(signature), jwks);
+    }
+
+    [Fact]
     public void Wrong_issuer_is_refused()
     {
         Assert.Equal(TokenErrorCodes.IssuerMismatch, Validate(_token, Options(issuer: "https://sharedeus.eus.attest.azure.net")).ErrorCode);

@@ -215,7 +215,8 @@ public sealed class ExportableKeyRecord
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object
-                || !root.TryGetProperty("record_version", out var version) || !version.TryGetInt32(out var v) || v != RecordFormatVersion)
+                || !root.TryGetProperty("record_version", out var version)
+                || version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out var v) || v != RecordFormatVersion)
             {
                 return Malformed($"record_version must be {RecordFormatVersion}.");
             }
@@ -226,8 +227,10 @@ public sealed class ExportableKeyRecord
                 || exportableElement.ValueKind is not (JsonValueKind.True or JsonValueKind.False)
                 || !root.TryGetProperty("key_ops", out var opsElement) || opsElement.ValueKind != JsonValueKind.Array
                 || opsElement.EnumerateArray().Any(o => o.ValueKind != JsonValueKind.String)
-                || !root.TryGetProperty("created", out var createdElement) || !createdElement.TryGetInt64(out var created)
-                || !root.TryGetProperty("updated", out var updatedElement) || !updatedElement.TryGetInt64(out var updated)
+                || !root.TryGetProperty("created", out var createdElement)
+                || createdElement.ValueKind != JsonValueKind.Number || !createdElement.TryGetInt64(out var created)
+                || !root.TryGetProperty("updated", out var updatedElement)
+                || updatedElement.ValueKind != JsonValueKind.Number || !updatedElement.TryGetInt64(out var updated)
                 || created is < 0 or >= 253402300800 || updated is < 0 or >= 253402300800)
             {
                 return Malformed("kid, exportable, key_ops, created or updated missing or of the wrong type.");

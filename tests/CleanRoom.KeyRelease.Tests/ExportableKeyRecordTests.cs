@@ -142,6 +142,22 @@ public sealed class ExportableKeyRecordTests
         Assert.Equal(KeyReleaseErrorCodes.KeyRecordMalformed, ExportableKeyRecord.FromJson("{").ErrorCode);
     }
 
+    [Theory]
+    [InlineData("\"record_version\":1", "\"record_version\":\"1\"")]
+    [InlineData("\"record_version\":1", "\"record_version\":true")]
+    [InlineData("\"created\":", "\"created\":\"x\",\"_c\":")]
+    [InlineData("\"updated\":", "\"updated\":[1],\"_u\":")]
+    public void Json_with_a_number_field_of_another_type_is_refused_as_malformed(string from, string to)
+    {
+        var json = Exportable().ToJson();
+        Assert.Contains(from, json, StringComparison.Ordinal);
+
+        var result = ExportableKeyRecord.FromJson(json.Replace(from, to, StringComparison.Ordinal));
+
+        Assert.False(result.IsSuccess);
+        Assert.Equal(KeyReleaseErrorCodes.KeyRecordMalformed, result.ErrorCode);
+    }
+
     [Fact]
     public void To_string_redacts_the_key() =>
         Assert.Contains("<redacted>", Exportable().ToString(), StringComparison.Ordinal);

@@ -89,6 +89,53 @@ public sealed class ReleasePolicyTests
         Assert.Equal(expected, Evaluate($$"""{"claim":"svn","{{op}}":{{value}}}""",
             $$"""{"iss":"{{Authority}}","svn":"5"}""").IsAllowed);
 
+    [Theory]
+    [InlineData("6.99999999999999999999999999999")]
+    [InlineData("\"6.99999999999999999999999999999\"")]
+    [InlineData("6.9999999999999999999999999999999999999999")]
+    public void A_claim_just_below_the_bound_does_not_meet_greaterOrEquals_however_many_digits_it_has(string svn) =>
+        Assert.False(Evaluate("""{"claim":"svn","greaterOrEquals":7}""", $$"""{"iss":"{{Authority}}","svn":{{svn}}}""").IsAllowed,
+            "a claim value below 7 satisfied greaterOrEquals 7 after rounding");
+
+    [Fact]
+    public void A_claim_just_above_the_bound_does_not_meet_lessOrEquals_however_many_digits_it_has() =>
+        Assert.False(Evaluate("""{"claim":"svn","lessOrEquals":7}""",
+            $$"""{"iss":"{{Authority}}","svn":7.00000000000000000000000000001}""").IsAllowed);
+
+    [Theory]
+    [InlineData("1e-400")]
+    [InlineData("0.00000000000000000000000000000001")]
+    public void A_nonzero_claim_too_small_for_decimal_does_not_equal_zero(string vmpl) =>
+        Assert.False(Evaluate("""{"claim":"vmpl","equals":0}""", $$"""{"iss":"{{Authority}}","vmpl":{{vmpl}}}""").IsAllowed,
+            "a non-zero claim value compared equal to 0 after rounding");
+
+    [Theory]
+    [InlineData("\"1\"", true)]
+    [InlineData("\"01\"", true)]
+    [InlineData("\"+1\"", true)]
+    [InlineData("\"1.0\"", true)]
+    [InlineData("\"1.\"", true)]
+    [InlineData("\"1.000000000000000000000000000000000001\"", false)]
+    [InlineData("\"1e0\"", false)]
+    [InlineData("\" 1\"", false)]
+    [InlineData("\"1 \"", false)]
+    [InlineData("1.0", true)]
+    [InlineData("1E0", true)]
+    [InlineData("10e-1", true)]
+    [InlineData("0.1e1", true)]
+    public void Numbers_and_numeric_strings_equal_a_number_in_every_accepted_spelling(string svn, bool expected) =>
+        Assert.Equal(expected, Evaluate("""{"claim":"svn","equals":1}""", $$"""{"iss":"{{Authority}}","svn":{{svn}}}""").IsAllowed);
+
+    [Theory]
+    [InlineData("greater", "1", "1e400", true)]
+    [InlineData("greater", "1", "79228162514264337593543950336", true)]
+    [InlineData("less", "1", "-1e400", true)]
+    [InlineData("greater", "1", "1e1001", false)]
+    [InlineData("less", "1", "1e1001", false)]
+    [InlineData("notEquals", "0", "1e-1001", false)]
+    public void Numbers_beyond_decimal_range_compare_up_to_the_exponent_bound_and_are_not_met_beyond_it(string op, string value, string svn, bool expected) =>
+        Assert.Equal(expected, Evaluate($$"""{"claim":"svn","{{op}}":{{value}}}""", $$"""{"iss":"{{Authority}}","svn":{{svn}}}""").IsAllowed);
+
     [Fact]
     public void String_claim_equals_true_literal_when_it_spells_true() =>
         Assert.True(Evaluate("""{"claim":"flag","equals":true}""", $$"""{"iss":"{{Authority}}","flag":"true"}""").IsAllowed);
@@ -266,6 +313,7 @@ public sealed class ReleasePolicyTests
     [InlineData("""{"version":"1.0.0","anyOf":[{"authority":"https://a.example","allOf":[{"claim":"a","equals":null}]}]}""")]
     [InlineData("""{"version":"1.0.0","anyOf":[{"authority":"https://a.example","allOf":[{"claim":"a","equals":["b"]}]}]}""")]
     [InlineData("""{"version":"1.0.0","anyOf":[{"authority":"https://a.example","allOf":[{"claim":"a","less":"abc"}]}]}""")]
+    [InlineData("""{"version":"1.0.0","anyOf":[{"authority":"https://a.example","allOf":[{"claim":"a","less":1e1001}]}]}""")]
     [InlineData("""{"version":"1.0.0","anyOf":[{"authority":"https://a.example","allOf":[{"claim":"a","exists":false}]}]}""")]
     [InlineData("""{"version":"1.0.0","anyOf":[{"authority":"https://a.example","allOf":[{"allOf":[{"claim":"a","exists":true}],"claim":"b"}]}]}""")]
     [InlineData("""{"version":"1.0.0","anyOf":[{"authority":"https://a.example","allOf":[{"claim":"a","equals":"b","claim":"c"}]}]}""")]

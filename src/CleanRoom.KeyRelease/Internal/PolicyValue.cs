@@ -1,16 +1,15 @@
-using System.Globalization;
-
 namespace CleanRoom.KeyRelease.Internal;
 
 /// <summary>
 /// A comparison value from a release policy (JSON string, number or boolean) and the comparison
 /// rules against a token claim. Public SKR samples write booleans and integers as strings
 /// ("false", "0"), and tokens sometimes carry numbers as strings, so both spellings compare.
+/// Numbers compare exactly (<see cref="PolicyNumber"/>), never rounded.
 /// Anything not comparable is "not met", never "not equal": a condition fails closed.
 /// </summary>
 internal sealed class PolicyValue
 {
-    private PolicyValue(JsonValueKind kind, string? text, decimal? number, bool? boolean)
+    private PolicyValue(JsonValueKind kind, string? text, PolicyNumber? number, bool? boolean)
     {
         Kind = kind;
         Text = text;
@@ -23,7 +22,7 @@ internal sealed class PolicyValue
     public string? Text { get; }
 
     /// <summary>The numeric reading: the JSON number, or a string that is a plain decimal numeral.</summary>
-    public decimal? Number { get; }
+    public PolicyNumber? Number { get; }
 
     /// <summary>The boolean reading: the JSON literal, or the string "true"/"false" (any case).</summary>
     public bool? Boolean { get; }
@@ -31,14 +30,14 @@ internal sealed class PolicyValue
     public static PolicyValue? FromJson(JsonElement element) => element.ValueKind switch
     {
         JsonValueKind.String => FromString(element.GetString()!),
-        JsonValueKind.Number => element.TryGetDecimal(out var d) ? new PolicyValue(JsonValueKind.Number, null, d, null) : null,
+        JsonValueKind.Number => PolicyNumber.FromJsonNumber(element.GetRawText()) is { } n ? new PolicyValue(JsonValueKind.Number, null, n, null) : null,
         JsonValueKind.True => new PolicyValue(JsonValueKind.True, null, null, true),
         JsonValueKind.False => new PolicyValue(JsonValueKind.False, null, null, false),
         _ => null,
     };
 
     private static PolicyValue FromString(string text) =>
-        new(JsonValueKind.String, text, ParseNumber(text), ParseBoolean(text));
+        new(JsonValueKind.String, text, PolicyNumber.FromNumericString(text), ParseBoolean(text));
 
     /// <summary>Equality; false when the two cannot be compared (the caller treats that as not met).</summary>
     public bool TryEquals(JsonElement claim, out bool equal)
@@ -70,7 +69,7 @@ internal sealed class PolicyValue
 
         if (Number is { } x && other.Number is { } y)
         {
-            equal = x == y;
+            equal = x.CompareTo(y) == 0;
             return true;
         }
 
@@ -92,12 +91,6 @@ internal sealed class PolicyValue
     }
 
     private static bool IsBooleanKind(JsonValueKind kind) => kind is JsonValueKind.True or JsonValueKind.False;
-
-    private static decimal? ParseNumber(string text) =>
-        text.Length is > 0 and <= 64
-        && decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var d)
-            ? d
-            : null;
 
     private static bool? ParseBoolean(string text) =>
         string.Equals(text, "true", StringComparison.OrdinalIgnoreCase) ? true

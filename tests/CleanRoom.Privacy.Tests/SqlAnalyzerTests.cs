@@ -137,6 +137,16 @@ public sealed class SqlAnalyzerTests : IDisposable
     }
 
     [Fact]
+    public void The_summary_shows_an_aggregates_filter_so_approvers_see_which_rows_it_reads()
+    {
+        // A FILTER can single one person out of a group that passes k (found in review); the summary left it out.
+        var analysis = Analyze("SELECT count(*) AS n, sum(age) FILTER (WHERE email = 'target@example.com') AS v FROM customers");
+
+        Assert.True(analysis.IsAllowed, analysis.Reason);
+        Assert.Contains("sum(age) FILTER (WHERE email = 'target@example.com')", analysis.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Join_columns_must_be_declared_on_both_sides()
     {
         var catalog = new SqlCatalog([

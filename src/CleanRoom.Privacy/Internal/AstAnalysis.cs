@@ -160,6 +160,7 @@ internal sealed class AstAnalysis
 
         // SELECT list
         var outputs = new List<string>();
+        var described = new List<string>(); // for approvers: each output with the expression behind its name
         var hasAggregate = false;
         foreach (var item in selectList.EnumerateArray())
         {
@@ -180,6 +181,8 @@ internal sealed class AstAnalysis
             }
 
             outputs.Add(outputName);
+            var rendered = Render(item);
+            described.Add(string.Equals(rendered, outputName, StringComparison.Ordinal) ? outputName : $"{outputName} = {rendered}");
         }
 
         if (groupKeys.Count == 0 && !hasAggregate)
@@ -197,7 +200,7 @@ internal sealed class AstAnalysis
             _joins.ToArray(),
             outputs,
             groupBy,
-            Summarize(references, outputs, groupBy));
+            Summarize(references, described, groupBy));
     }
 
     private string Summarize(IReadOnlyList<TableReference> references, IReadOnlyList<string> outputs, IReadOnlyList<string> groupBy)
@@ -880,7 +883,9 @@ internal sealed class AstAnalysis
                 }
 
                 var distinct = e.TryGetProperty("distinct", out var d) && d.ValueKind == JsonValueKind.True ? "DISTINCT " : "";
-                return $"{name}({distinct}{string.Join(", ", args)})";
+                // An aggregate's FILTER decides which rows it reads: approvers must see it (it can single out one person).
+                var filter = e.TryGetProperty("filter", out var f) && f.ValueKind == JsonValueKind.Object ? $" FILTER (WHERE {Render(f)})" : "";
+                return $"{name}({distinct}{string.Join(", ", args)}){filter}";
             case "CAST":
                 return $"TRY_CAST({Render(Object(e, "child"))} AS {String(Object(e, "cast_type"), "id")})";
             case "COMPARISON":

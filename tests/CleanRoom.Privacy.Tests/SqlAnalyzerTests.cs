@@ -136,6 +136,34 @@ public sealed class SqlAnalyzerTests : IDisposable
         Assert.Contains("$region", analysis.Summary);
     }
 
+    [Theory]
+    // Error oracles after aggregation (found in review): each failed the run only when the singled-out person existed.
+    [InlineData("SELECT count(*) AS n, TRY_CAST(count(*) FILTER (WHERE email = 'target@example.com') AS BIGINT) + 9223372036854775807 AS v FROM customers")]
+    [InlineData("SELECT count(*) AS n, abs(TRY_CAST(max(age) - 42 - 2147483648 AS INTEGER)) AS v FROM customers")]
+    [InlineData("SELECT count(*) AS n, TRY_CAST(max(age) AS INTEGER) * TRY_CAST(max(age) AS INTEGER) AS v FROM customers")]
+    [InlineData("SELECT count(*) AS n FROM customers ORDER BY TRY_CAST(count(*) FILTER (WHERE email = 'target@example.com') AS BIGINT) + 9223372036854775807")]
+    [InlineData("SELECT count(*) AS n, length(TRY_CAST(max(age) AS VARCHAR)) + 9223372036854775800 AS v FROM customers")]
+    [InlineData("SELECT count(*) AS n, CASE WHEN max(age) > 41 THEN 9223372036854775807 ELSE 0 END + 1 AS v FROM customers")]
+    [InlineData("SELECT region, count(*) AS n, (max(age) > 41) AS v FROM customers GROUP BY region")]
+    public void Anything_but_double_arithmetic_around_an_aggregate_is_refused(string sql)
+    {
+        var analysis = Analyze(sql);
+
+        Assert.False(analysis.IsAllowed);
+        Assert.Equal(SqlErrorCodes.ForbiddenExpression, analysis.ErrorCode);
+        Assert.Contains("applied to an aggregate", analysis.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("SELECT region, round(sum(age) / count(*), 2) AS mean, -count(*) AS negated, coalesce(max(age), 0) AS oldest FROM customers GROUP BY region")]
+    [InlineData("SELECT region, TRY_CAST(sum(age) AS DOUBLE) * 2 AS doubled, greatest(min(age), 18) AS youngest_adult, abs(sum(age) - 100) AS d FROM customers GROUP BY region ORDER BY sum(age) % 7")]
+    public void Double_arithmetic_around_an_aggregate_is_allowed(string sql)
+    {
+        var analysis = Analyze(sql);
+
+        Assert.True(analysis.IsAllowed, $"{analysis.ErrorCode}: {analysis.Reason}");
+    }
+
     [Fact]
     public void The_summary_shows_an_aggregates_filter_so_approvers_see_which_rows_it_reads()
     {

@@ -27,6 +27,10 @@ internal sealed class AstAnalysis
         "abs", "round", "floor", "ceil", "ceiling", "sign", "least", "greatest", "nullif", "coalesce",
     };
 
+    // What may stand between an aggregate and the output (see CheckAroundAggregates): DOUBLE in, DOUBLE out, never raising.
+    private static readonly string[] AfterAggregateFunctions =
+        ["+", "-", "*", "/", "//", "%", "abs", "round", "floor", "ceil", "ceiling", "sign", "least", "greatest", "nullif", "coalesce"];
+
     private static readonly HashSet<string> CastTypes = new(StringComparer.Ordinal)
     {
         "VARCHAR", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "DOUBLE", "FLOAT", "DECIMAL",
@@ -174,6 +178,7 @@ internal sealed class AstAnalysis
                 throw Refuse(SqlErrorCodes.NotAggregate, $"output '{OutputName(item)}' is neither a GROUP BY expression nor an aggregate");
             }
 
+            CheckAroundAggregates(item);
             var outputName = OutputName(item);
             if (outputName.StartsWith(ReservedPrefix, StringComparison.OrdinalIgnoreCase))
             {
@@ -448,6 +453,8 @@ internal sealed class AstAnalysis
                         {
                             throw Refuse(SqlErrorCodes.NotAggregate, "ORDER BY may only use outputs, GROUP BY expressions or aggregates");
                         }
+
+                        CheckAroundAggregates(target);
                     }
 
                     break;
@@ -763,6 +770,44 @@ internal sealed class AstAnalysis
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Refuses an expression in which anything but DOUBLE arithmetic stands between an aggregate and the output. After
+    /// aggregation nothing runs under TRY (DuckDB refuses TRY around an aggregate); the guard reads an aggregate inside a
+    /// larger expression as DOUBLE, whose arithmetic saturates instead of raising. A cast to another type, a comparison or
+    /// CASE, a string or date function could raise for some values only (say TRY_CAST(count(*) FILTER (WHERE …) AS BIGINT)
+    /// + 9223372036854775807, or length(…) + a large constant): the run would fail only when one person exists.
+    /// </summary>
+    /// <returns>Whether <paramref name="e"/> contains an aggregate.</returns>
+    private static bool CheckAroundAggregates(JsonElement e)
+    {
+        var cls = String(e, "class");
+        if (cls == "FUNCTION" && Aggregates.Contains(String(e, "function_name").ToLowerInvariant()))
+        {
+            return true; // its arguments run before aggregation, under TRY
+        }
+
+        var containsAggregate = false;
+        foreach (var child in ChildExpressions(e))
+        {
+            containsAggregate |= CheckAroundAggregates(child);
+        }
+
+        var allowed = cls switch
+        {
+            "FUNCTION" => AfterAggregateFunctions.Contains(String(e, "function_name")),
+            "CAST" => String(Object(e, "cast_type"), "id") is "DOUBLE" or "FLOAT",
+            "OPERATOR" => String(e, "type") == "OPERATOR_COALESCE",
+            _ => false,
+        };
+        if (containsAggregate && !allowed)
+        {
+            throw Refuse(SqlErrorCodes.ForbiddenExpression,
+                $"'{Render(e)}' is applied to an aggregate: after aggregation only arithmetic, {string.Join(", ", AfterAggregateFunctions.Where(f => char.IsLetter(f[0])))} and TRY_CAST to DOUBLE may surround an aggregate (anything else could fail for some values only)");
+        }
+
+        return containsAggregate;
     }
 
     private static IEnumerable<JsonElement> ChildExpressions(JsonElement e)

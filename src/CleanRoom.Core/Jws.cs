@@ -104,13 +104,27 @@ public static class Jws
                 return false;
             }
 
+            // Exactly what Sign writes: a header of alg, kid and typ once each (no crit, b64 or other member a different
+            // reader might honour) and a canonical payload (no duplicate member that readers could resolve differently).
+            if (!headerBytes.AsSpan().SequenceEqual(CanonicalJson.Serialize(header)))
+            {
+                error = "signed statement header is not canonical: it must hold alg, kid and typ once each and nothing else";
+                return false;
+            }
+
+            if (!payloadBytes.AsSpan().SequenceEqual(CanonicalJson.Canonicalize(payloadBytes)))
+            {
+                error = "signed statement payload is not canonical JSON";
+                return false;
+            }
+
             using var doc = JsonDocument.Parse(payloadBytes);
             decoded = new DecodedJws(header, payloadBytes, doc.RootElement.Clone(), signature, parts[0] + "." + parts[1]);
             return true;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
-            error = "signed statement header or payload is not valid JSON";
+            error = "signed statement header or payload is not valid canonical JSON";
             return false;
         }
     }

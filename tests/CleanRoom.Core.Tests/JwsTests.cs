@@ -56,5 +56,27 @@ public sealed class JwsTests : IDisposable
     public void Malformed_input_is_a_failed_result_not_an_exception(string input) =>
         Assert.Equal("jws.malformed", Jws.Verify(input, _parties.Retailer.Identity.SigningKey, StatementTypes.Vote).ErrorCode);
 
+    [Theory]
+    // Each validly signed by the retailer; found in review. A reader honouring crit/b64 (RFC 7797) or the first of two
+    // duplicate members would read something other than what CleanRoom reads.
+    [InlineData("{\"alg\":\"EdDSA\",\"b64\":false,\"crit\":[\"b64\"],\"kid\":\"{kid}\",\"typ\":\"cleanroom-vote+jws\"}", "{\"decision\":\"approve\"}")]
+    [InlineData("{\"alg\":\"none\",\"alg\":\"EdDSA\",\"kid\":\"{kid}\",\"typ\":\"cleanroom-vote+jws\"}", "{\"decision\":\"approve\"}")]
+    [InlineData("{\"alg\":\"EdDSA\",\"kid\":\"{kid}\",\"typ\":\"cleanroom-vote+jws\"}", "{\"decision\":\"reject\",\"decision\":\"approve\"}")]
+    [InlineData("{\"alg\":\"EdDSA\",\"kid\":\"{kid}\",\"typ\":\"cleanroom-vote+jws\"}", "{\"decision\": \"approve\"}")]
+    [InlineData("{\"typ\":\"cleanroom-vote+jws\",\"alg\":\"EdDSA\",\"kid\":\"{kid}\"}", "{\"decision\":\"approve\"}")]
+    public void A_validly_signed_statement_whose_header_or_payload_is_not_canonical_is_refused(string header, string payload)
+    {
+        var signingInput = Hashing.B64Url(System.Text.Encoding.UTF8.GetBytes(header.Replace("{kid}", _parties.Retailer.Id, StringComparison.Ordinal)))
+            + "." + Hashing.B64Url(System.Text.Encoding.UTF8.GetBytes(payload));
+        var signature = NSec.Cryptography.SignatureAlgorithm.Ed25519.Sign(_parties.Retailer.SigningKey, System.Text.Encoding.ASCII.GetBytes(signingInput));
+        var jws = signingInput + "." + Hashing.B64Url(signature);
+
+        var result = Jws.Verify(jws, _parties.Retailer.Identity.SigningKey, StatementTypes.Vote);
+
+        Assert.False(result.IsValid);
+        Assert.Equal("jws.malformed", result.ErrorCode);
+        Assert.Contains("canonical", result.Reason, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _parties.Dispose();
 }

@@ -119,6 +119,14 @@ public static class CanonicalJson
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="value"/> keeps its exact value in canonical JSON, whose numbers are IEEE doubles (RFC 8785).
+    /// A decimal with more significant digits than a double holds (about 15) would share its canonical form, and so its
+    /// hash and every signature over it, with a different value: documents refuse such numbers.
+    /// </summary>
+    public static bool IsExact(decimal value) =>
+        decimal.TryParse(FormatEcmaScript((double)value), NumberStyles.Float, CultureInfo.InvariantCulture, out var back) && back == value;
+
     private static void WriteNumber(StringBuilder sb, JsonElement element)
     {
         if (element.TryGetInt64(out var l))

@@ -164,10 +164,12 @@ internal static class ContractValidator
     }
 
     // decimal has no NaN or infinity, and JSON numbers beyond its range fail to parse, so every budget that gets
-    // here is finite and exact; what is left to check is the range.
+    // here is finite; what is left to check is the range, and that the signed document keeps the exact value.
     private static string? BudgetError(PrivacyBudget budget) =>
         budget.Epsilon <= 0 ? "needs ε > 0"
         : budget.Delta is < 0 or >= 1 ? "needs 0 ≤ δ < 1"
+        : !CanonicalJson.IsExact(budget.Epsilon) || !CanonicalJson.IsExact(budget.Delta)
+            ? "has more significant digits than a signed document keeps (about 15): its hash would also match a different value"
         : null;
 
     private static string Trim(string? s) => s is null ? "(null)" : s.Length > 40 ? s[..40] + "…" : s;

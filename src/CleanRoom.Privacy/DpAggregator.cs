@@ -1,4 +1,5 @@
 using System.Numerics;
+using CleanRoom.Core;
 using CleanRoom.Privacy.Internal;
 
 namespace CleanRoom.Privacy;
@@ -387,6 +388,12 @@ public sealed class DpAggregator
         if (options.Delta is < 0 or >= 1)
         {
             return "δ must lie in [0, 1)";
+        }
+
+        if (!CanonicalJson.IsExact(options.Epsilon) || !CanonicalJson.IsExact(options.Delta)
+            || aggregates.Any(a => !CanonicalJson.IsExact(a.Lower) || !CanonicalJson.IsExact(a.Upper) || !CanonicalJson.IsExact(a.Granularity)))
+        {
+            return "ε, δ and every bound and granularity must have at most about 15 significant digits: the approved document's hash keeps no more, so it would also match a different value";
         }
 
         if (options.PublicGroupKeys is not null && aggregates.Count == 0)

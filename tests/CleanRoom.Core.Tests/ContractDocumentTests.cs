@@ -83,6 +83,9 @@ public sealed class ContractDocumentTests : IDisposable
     [InlineData("1", "-0.000001", "needs 0 ≤ δ < 1")]
     [InlineData("1", "1", "needs 0 ≤ δ < 1")]
     [InlineData("1", "1.5", "needs 0 ≤ δ < 1")]
+    // Beyond a double's digits the canonical form (and so the hash both signatures cover) would match 1 as well (found in review).
+    [InlineData("1.0000000000000000000000000001", "0", "has more significant digits than a signed document keeps (about 15): its hash would also match a different value")]
+    [InlineData("1", "0.10000000000000000001", "has more significant digits than a signed document keeps (about 15): its hash would also match a different value")]
     public void A_budget_outside_its_range_is_refused(string epsilon, string delta, string expected)
     {
         var budget = new PrivacyBudget(decimal.Parse(epsilon, CultureInfo.InvariantCulture), decimal.Parse(delta, CultureInfo.InvariantCulture));

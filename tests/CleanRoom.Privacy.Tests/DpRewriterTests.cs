@@ -302,6 +302,24 @@ public sealed class DpRewriterTests : IDisposable
         Assert.Throws<ArgumentException>(() => new DpAggregator(new SeededRandomSource(1)).Aggregate([], [], new DpOptions(1m, 0m, 1, ["books"])));
     }
 
+    [Theory]
+    [InlineData("0.10000000000000000001", "0", "100")]
+    [InlineData("1", "0", "100000000000000000001")]
+    [InlineData("1", "0.10000000000000000001", "100")]
+    public void Dp_parameters_with_more_digits_than_the_signed_document_keeps_are_refused(string epsilon, string lower, string upper)
+    {
+        // The approved computation's hash (canonical JSON numbers are doubles) would also match a different value (found in review).
+        const string sql = "SELECT category, sum(amount) AS total FROM orders GROUP BY category";
+        var analysis = _analyzer.Analyze(sql, Catalog);
+        var spec = Spec(bounds: [new("total", decimal.Parse(lower, System.Globalization.CultureInfo.InvariantCulture), decimal.Parse(upper, System.Globalization.CultureInfo.InvariantCulture))])
+            with { Epsilon = decimal.Parse(epsilon, System.Globalization.CultureInfo.InvariantCulture) };
+
+        var plan = DpRewriter.Plan(sql, analysis, spec, Catalog, _analyzer);
+
+        Assert.Equal(PrivacyErrorCodes.BadSpec, plan.ErrorCode);
+        Assert.Contains("significant digits", plan.Reason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_join_bounds_each_unit_of_the_named_unit_table()
     {

@@ -144,7 +144,7 @@ public static class JobEndpoints
         return Results.Ok(job.ToView());
     }
 
-    private static async Task<IResult> GetResult(string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, LocalAttestation attestation)
+    private static async Task<IResult> GetResult(string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, LocalAttestation attestation, TimeProvider time)
     {
         var (job, contract, party) = await AuthorizeJobReaderAsync(id, http, db, store, auth);
         using var c = db.Open();
@@ -154,6 +154,15 @@ public static class JobEndpoints
             var reason = $"result refused: party '{party.Name}' is not a recipient of computation '{computation.Document.Id}'";
             await audit.AppendAsync(party.Name, "result.fetched", "job/" + id, "refused", "auth.not_recipient", reason);
             throw ApiException.Forbidden("auth.not_recipient", reason);
+        }
+
+        // An expired or terminated contract releases no result, not even one computed before it ended.
+        var contractState = GovernanceEndpoints.EffectiveState(contract, time);
+        if (contractState != "active")
+        {
+            var reason = $"result refused: contract '{contract.Document.Id}' is {contractState}, not active";
+            await audit.AppendAsync(party.Name, "result.fetched", "job/" + id, "refused", "contract.not_active", reason);
+            throw ApiException.Conflict("contract.not_active", reason);
         }
 
         if (job.State != "finished" || job.ResultJws is null)

@@ -35,8 +35,9 @@ public sealed class RequestAuthenticator(Database db, AuditLog audit, TimeProvid
         }
 
         actor = party.Name;
-        if (!long.TryParse(timestampText, out var timestamp)
-            || Math.Abs(time.GetUtcNow().ToUnixTimeSeconds() - timestamp) > RequestSignature.MaxClockSkew.TotalSeconds)
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var skew = (long)RequestSignature.MaxClockSkew.TotalSeconds;
+        if (!long.TryParse(timestampText, out var timestamp) || timestamp < now - skew || timestamp > now + skew) // no subtraction that can overflow
         {
             throw await Refuse(401, "auth.stale_request", "request refused: its timestamp is more than 5 minutes from the server's clock");
         }

@@ -58,8 +58,9 @@ internal static class PartyOperations
             var wrapped = DataKeyWrapping.Wrap(dataKey, key.PublicKeyPem);
             var sha = Convert.ToHexStringLower(info.CiphertextSha256);
             var cipherLength = new FileInfo(cipherPath).Length;
+            // The wrapped key travels in a header, which the request signature does not cover; its digest in the (signed) query binds it.
             var ack = await api.PutFileAsync<PublishedDataset>(
-                $"api/contracts/{contractId}/datasets/{name}/ciphertext",
+                $"api/contracts/{contractId}/datasets/{name}/ciphertext?wrappedKeySha256={Hashing.Sha256Hex(wrapped)}",
                 cipherPath,
                 sha,
                 new Dictionary<string, string> { ["CleanRoom-Wrapped-Key"] = Hashing.B64Url(wrapped) },

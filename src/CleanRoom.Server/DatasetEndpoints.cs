@@ -80,6 +80,14 @@ public static class DatasetEndpoints
             throw ApiException.BadRequest("dataset.bad_wrapped_key", "publication refused: the wrapped data key is missing or malformed");
         }
 
+        // The header is not covered by the request signature; the signed query names its digest, so it cannot be swapped.
+        if (http.Request.Query["wrappedKeySha256"].ToString() != Hashing.Sha256Hex(wrapped))
+        {
+            const string reason = "publication refused: the wrapped data key does not match the signed wrappedKeySha256 query parameter";
+            await audit.AppendAsync(party.Name, "dataset.published", target, "refused", "dataset.bad_wrapped_key", reason);
+            throw ApiException.BadRequest("dataset.bad_wrapped_key", reason);
+        }
+
         var blobDir = Path.Combine(options.DataDirectory, "blobs");
         Directory.CreateDirectory(blobDir);
         var temp = Path.Combine(blobDir, $".upload-{Guid.NewGuid():N}");

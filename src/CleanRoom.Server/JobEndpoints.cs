@@ -156,6 +156,11 @@ public static class JobEndpoints
             throw ApiException.Forbidden("auth.not_recipient", reason);
         }
 
+        if (job.State != "finished" || job.ResultJws is null)
+        {
+            throw ApiException.Conflict("job.no_result", $"job '{id}' has no result: it is {job.State}" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
+        }
+
         // An expired or terminated contract releases no result, not even one computed before it ended.
         var contractState = GovernanceEndpoints.EffectiveState(contract, time);
         if (contractState != "active")
@@ -163,11 +168,6 @@ public static class JobEndpoints
             var reason = $"result refused: contract '{contract.Document.Id}' is {contractState}, not active";
             await audit.AppendAsync(party.Name, "result.fetched", "job/" + id, "refused", "contract.not_active", reason);
             throw ApiException.Conflict("contract.not_active", reason);
-        }
-
-        if (job.State != "finished" || job.ResultJws is null)
-        {
-            throw ApiException.Conflict("job.no_result", $"job '{id}' has no result: it is {job.State}" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
         }
 
         using var jwks = JsonDocument.Parse(attestation.JwksJson);

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using CleanRoom.Core;
 using CleanRoom.Core.Api;
 
@@ -11,15 +11,23 @@ namespace CleanRoom.EndToEnd.Tests;
 [Collection(CleanRoomCollection.Name)]
 public sealed class RequestAuthenticationTests(CleanRoomFixture f)
 {
-    private async Task<(HttpStatusCode Status, string Code)> SendAsync(HttpRequestMessage request)
+    private Task<(HttpStatusCode Status, string Code)> SendAsync(HttpRequestMessage request) => SendAsync(f.Server, request);
+
+    /// <summary>Sends <paramref name="request"/>; the status and the problem code ("ok" on success).</summary>
+    internal static async Task<(HttpStatusCode Status, string Code)> SendAsync(Uri server, HttpRequestMessage request)
     {
-        using var http = new HttpClient { BaseAddress = f.Server };
+        using var http = new HttpClient { BaseAddress = server };
         using var response = await http.SendAsync(request);
-        var problem = response.IsSuccessStatusCode ? null : await response.Content.ReadFromJsonAsync<Problem>(CanonicalJson.SerializerOptions);
+        var text = await response.Content.ReadAsStringAsync();
+        var problem = response.IsSuccessStatusCode || text.Length == 0 ? null : JsonSerializer.Deserialize<Problem>(text, CanonicalJson.SerializerOptions);
         return (response.StatusCode, problem?.Code ?? "ok");
     }
 
-    internal static HttpRequestMessage Signed(PartyKeys party, HttpMethod method, string path, byte[] body, long? timestamp = null, byte[]? signedBody = null)
+    /// <summary>
+    /// A request to <paramref name="path"/> signed by <paramref name="party"/>; tests can sign another body, timestamp, nonce
+    /// or path (<paramref name="signedPath"/>, with its leading slash) than the one sent.
+    /// </summary>
+    internal static HttpRequestMessage Signed(PartyKeys party, HttpMethod method, string path, byte[] body, long? timestamp = null, byte[]? signedBody = null, string? nonce = null, string? signedPath = null)
     {
         var request = new HttpRequestMessage(method, path);
         if (body.Length > 0)
@@ -29,14 +37,16 @@ public sealed class RequestAuthenticationTests(CleanRoomFixture f)
         }
 
         var ts = timestamp ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var nonce = Hashing.B64Url(RandomNumberGenerator.GetBytes(18));
+        nonce ??= NewNonce();
         var sha = Hashing.Sha256Hex(signedBody ?? body);
         request.Headers.Add(RequestSignature.KeyIdHeader, party.Id);
         request.Headers.Add(RequestSignature.TimestampHeader, ts.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.Add(RequestSignature.NonceHeader, nonce);
-        request.Headers.Add(RequestSignature.SignatureHeader, RequestSignature.Sign(party.SigningKey, method.Method, "/" + path, sha, ts, nonce));
+        request.Headers.Add(RequestSignature.SignatureHeader, RequestSignature.Sign(party.SigningKey, method.Method, signedPath ?? "/" + path, sha, ts, nonce));
         return request;
     }
+
+    internal static string NewNonce() => Hashing.B64Url(RandomNumberGenerator.GetBytes(18));
 
     [Fact]
     public async Task A_stale_request_is_refused_and_audited()

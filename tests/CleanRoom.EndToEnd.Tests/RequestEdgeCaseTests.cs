@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using CleanRoom.Cli;
 using CleanRoom.Core;
@@ -18,32 +16,12 @@ namespace CleanRoom.EndToEnd.Tests;
 [Collection(CleanRoomCollection.Name)]
 public sealed class RequestEdgeCaseTests(CleanRoomFixture f)
 {
-    private async Task<(HttpStatusCode Status, string Code)> SendAsync(HttpRequestMessage request)
-    {
-        using var http = new HttpClient { BaseAddress = f.Server };
-        using var response = await http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        var problem = response.IsSuccessStatusCode || text.Length == 0 ? null : JsonSerializer.Deserialize<Problem>(text, CanonicalJson.SerializerOptions);
-        return (response.StatusCode, problem?.Code ?? "ok");
-    }
+    private Task<(HttpStatusCode Status, string Code)> SendAsync(HttpRequestMessage request) => RequestAuthenticationTests.SendAsync(f.Server, request);
 
-    private static HttpRequestMessage SignedRaw(PartyKeys party, HttpMethod method, string sentPath, string signedPath, byte[] body, long timestamp, string nonce)
-    {
-        var request = new HttpRequestMessage(method, sentPath);
-        if (body.Length > 0)
-        {
-            request.Content = new ByteArrayContent(body);
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        }
+    private static HttpRequestMessage SignedRaw(PartyKeys party, HttpMethod method, string sentPath, string signedPath, byte[] body, long timestamp, string nonce) =>
+        RequestAuthenticationTests.Signed(party, method, sentPath, body, timestamp, nonce: nonce, signedPath: signedPath);
 
-        request.Headers.Add(RequestSignature.KeyIdHeader, party.Id);
-        request.Headers.Add(RequestSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add(RequestSignature.NonceHeader, nonce);
-        request.Headers.Add(RequestSignature.SignatureHeader, RequestSignature.Sign(party.SigningKey, method.Method, signedPath, Hashing.Sha256Hex(body), timestamp, nonce));
-        return request;
-    }
-
-    private static string NewNonce() => Hashing.B64Url(RandomNumberGenerator.GetBytes(18));
+    private static string NewNonce() => RequestAuthenticationTests.NewNonce();
 
     /// <summary>A one-party contract (manager + data provider) of its own, active, with its dataset key created.</summary>
     private async Task<(string Id, PartyKeys Owner)> OwnContractWithKeyAsync()

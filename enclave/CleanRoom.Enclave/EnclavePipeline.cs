@@ -18,14 +18,15 @@ public static class EnclavePipeline
     /// Refuses (JobRefusalException) on any authentication failure or when the ciphertext's SHA-256 differs from
     /// <paramref name="expectedSha256"/>; in both cases the table is not created.
     /// </summary>
-    public static async Task LoadEncryptedAsync(Stream ciphertext, ReadOnlyMemory<byte> dataKey, DatasetDeclaration declaration, string expectedSha256, SqlSandbox sandbox, CancellationToken cancellationToken)
+    /// <param name="expectedDatasetId">The envelope's dataset id, <see cref="ContractDocument.DatasetEnvelopeId"/> of the verified contract.</param>
+    public static async Task LoadEncryptedAsync(Stream ciphertext, ReadOnlyMemory<byte> dataKey, DatasetDeclaration declaration, string expectedDatasetId, string expectedSha256, SqlSandbox sandbox, CancellationToken cancellationToken)
     {
         using var memory = MemoryFile.Create("cleanroom-" + declaration.Name);
         await using var hashing = new HashingReadStream(ciphertext);
         EnvelopeDecryptResult decrypted;
         await using (var plaintext = memory.OpenWrite())
         {
-            decrypted = await DatasetEnvelope.DecryptAsync(hashing, plaintext, dataKey, declaration.Name, cancellationToken: cancellationToken);
+            decrypted = await DatasetEnvelope.DecryptAsync(hashing, plaintext, dataKey, expectedDatasetId, cancellationToken: cancellationToken);
         }
 
         if (!decrypted.Success)

@@ -77,7 +77,7 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
             var dataKey = await ReleaseDataKeyAsync(datasetTicket, wrappedKey, cancellationToken);
             try
             {
-                await LoadAsync(ticket.JobId, declaration, datasetTicket, dataKey, sandbox, cancellationToken);
+                await LoadAsync(ticket.JobId, declaration, contract.DatasetEnvelopeId(table), datasetTicket, dataKey, sandbox, cancellationToken);
             }
             finally
             {
@@ -183,10 +183,10 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
         }
     }
 
-    private async Task LoadAsync(string jobId, DatasetDeclaration declaration, EnclaveDatasetTicket dataset, byte[] dataKey, SqlSandbox sandbox, CancellationToken cancellationToken)
+    private async Task LoadAsync(string jobId, DatasetDeclaration declaration, string envelopeId, EnclaveDatasetTicket dataset, byte[] dataKey, SqlSandbox sandbox, CancellationToken cancellationToken)
     {
         using var response = await server.CiphertextAsync(jobId, dataset.Name, cancellationToken);
-        await EnclavePipeline.LoadEncryptedAsync(await response.Content.ReadAsStreamAsync(cancellationToken), dataKey, declaration, dataset.CiphertextSha256, sandbox, cancellationToken);
+        await EnclavePipeline.LoadEncryptedAsync(await response.Content.ReadAsStreamAsync(cancellationToken), dataKey, declaration, envelopeId, dataset.CiphertextSha256, sandbox, cancellationToken);
     }
 
     internal static JsonElement ToJson(object? value) => value switch

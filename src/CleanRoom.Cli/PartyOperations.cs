@@ -40,6 +40,20 @@ internal static class PartyOperations
     /// <summary>Creates the dataset's key at the broker, encrypts the file client-side and uploads only ciphertext and the wrapped key.</summary>
     public static async Task<PublishedDataset> PublishDatasetAsync(ApiClient api, string contractId, string name, string file, string workDirectory, IProgress<(string Stage, long Done, long Total)>? progress, CancellationToken ct, int chunkSize = DatasetEnvelope.DefaultChunkSize)
     {
+        // The envelope is bound to the contract the provider checks here: its own, with this dataset declared as its own.
+        var view = await api.GetAsync<ContractView>($"api/contracts/{contractId}", ct);
+        var contract = view.Contract;
+        if (contract.Hash() != view.Hash || contract.Id != contractId)
+        {
+            throw new CliException($"refusing to publish: the server's hash for contract '{contractId}' does not match its content", "contract.hash_mismatch");
+        }
+
+        if (contract.FindDataset(name) is not { } declared || declared.Owner != api.Party.Name
+            || contract.FindParty(api.Party.Name)?.SigningKey != api.Party.Identity.SigningKey)
+        {
+            throw new CliException($"refusing to publish: contract '{contractId}' does not declare dataset '{name}' as owned by '{api.Party.Name}' with this party's key", "dataset.not_owner");
+        }
+
         var key = await api.PostAsync<DatasetKeyView>($"api/contracts/{contractId}/datasets/{name}/key", null, ct);
         var dataKey = RandomNumberGenerator.GetBytes(DataKeyWrapping.DataKeySize);
         var cipherPath = Path.Combine(workDirectory, name + ".cre");
@@ -51,7 +65,7 @@ internal static class PartyOperations
             await using (var output = new FileStream(cipherPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
             {
                 var contentType = file.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? "application/vnd.apache.parquet" : "text/csv";
-                info = await DatasetEnvelope.EncryptAsync(input, output, dataKey, new EnvelopeOptions { DatasetId = name, ContentType = contentType, ChunkSize = chunkSize },
+                info = await DatasetEnvelope.EncryptAsync(input, output, dataKey, new EnvelopeOptions { DatasetId = contract.DatasetEnvelopeId(name), ContentType = contentType, ChunkSize = chunkSize },
                     progress is null ? null : new Progress<long>(n => progress.Report(("encrypt", n, total))), ct);
             }
 

@@ -33,6 +33,13 @@ public sealed record ContractDocument
 
     public string Hash() => Hashing.Sha256Hex(CanonicalJson.Serialize(this));
 
+    /// <summary>
+    /// The dataset id a provider writes into the envelope of <paramref name="datasetName"/> and the enclave requires:
+    /// contract id, contract hash and dataset name. The envelope's authenticated header binds the ciphertext to this exact
+    /// contract, so an operator cannot feed it to a job of another contract that declares a dataset of the same name.
+    /// </summary>
+    public string DatasetEnvelopeId(string datasetName) => $"{Id}/{Hash()}/{datasetName}";
+
     public ContractParty? FindParty(string name) => Parties.FirstOrDefault(p => p.Name == name);
 
     public ContractParty? FindPartyByKeyId(string keyId) => Parties.FirstOrDefault(p => PartyKeys.KeyId(p.SigningKey) == keyId);

@@ -112,7 +112,7 @@ internal static class DemoQueryBench
         foreach (var (decl, file) in new[] { (s_purchases, purchases), (s_exposures, exposures) })
         {
             await using var stream = File.OpenRead(file);
-            await EnclavePipeline.LoadEncryptedAsync(stream, key, decl, digests[decl.Name], sandbox, default);
+            await EnclavePipeline.LoadEncryptedAsync(stream, key, decl, decl.Name, digests[decl.Name], sandbox, default);
         }
 
         using var analyzer = new SqlAnalyzer();

@@ -119,7 +119,7 @@ public sealed class RequestEdgeCaseTests(CleanRoomFixture f)
     }
 
         [Fact]
-    public async Task replay_of_a_signed_request_is_refused_even_with_a_differently_spelled_path()
+    public async Task A_replay_of_a_signed_request_is_refused_even_with_a_differently_spelled_path()
     {
         var party = f.Parties["retailer"];
         var path = $"api/contracts/{f.Contract.Id}";
@@ -155,7 +155,7 @@ public sealed class RequestEdgeCaseTests(CleanRoomFixture f)
     }
 
     [Fact]
-    public async Task a_party_of_another_contract_cannot_vote_fetch_or_publish_here()
+    public async Task A_party_of_another_contract_cannot_vote_fetch_or_publish_here()
     {
         var (id, owner) = await OwnContractWithKeyAsync();
         using (owner)
@@ -177,7 +177,21 @@ public sealed class RequestEdgeCaseTests(CleanRoomFixture f)
     }
 
     [Fact]
-    public async Task a_data_provider_cannot_publish_or_revoke_for_another_owners_dataset()
+    public async Task The_publisher_binds_its_envelope_only_to_a_contract_that_declares_the_dataset_as_its_own()
+    {
+        // The envelope's dataset id names the contract's id and hash; a provider asked to publish into a contract where the
+        // dataset is not its own refuses before creating a key or uploading anything.
+        var data = Directory.CreateDirectory(Path.Combine(f.Root, "binding-" + Guid.NewGuid().ToString("N")[..6])).FullName;
+        DemoData.WritePurchases(Path.Combine(data, "purchases.csv"), 50);
+        using var advertiser = f.Api("advertiser");
+        var ex = await Assert.ThrowsAsync<CliException>(() =>
+            PartyOperations.PublishDatasetAsync(advertiser, f.Contract.Id, "purchases", Path.Combine(data, "purchases.csv"), data, null, default));
+        Assert.Equal("dataset.not_owner", ex.Code);
+        Assert.False(File.Exists(Path.Combine(data, "purchases.cre")));
+    }
+
+    [Fact]
+    public async Task A_data_provider_cannot_publish_or_revoke_for_another_owners_dataset()
     {
         using var retailer = f.Api("retailer");
         var ex = await Assert.ThrowsAsync<CliException>(() => retailer.PostAsync<DatasetKeyView>($"api/contracts/{f.Contract.Id}/datasets/exposures/key", null, default));

@@ -260,6 +260,12 @@ public static class AuditVerifier
             return AuditVerification.Fail("audit.checkpoint_malformed", $"the {which} checkpoint payload is not an audit checkpoint");
         }
 
+        // Bound even though one key signs one log today: a checkpoint of another log under the same key proves nothing here.
+        if (cp.Log != AuditCheckpoint.LogName)
+        {
+            return AuditVerification.Fail("audit.checkpoint_malformed", $"the {which} checkpoint is of log '{(cp.Log.Length > 40 ? cp.Log[..40] + "…" : cp.Log)}', not {AuditCheckpoint.LogName}");
+        }
+
         return AuditVerification.Ok(cp);
     }
 

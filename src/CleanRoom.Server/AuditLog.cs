@@ -15,7 +15,7 @@ namespace CleanRoom.Server;
 /// </summary>
 public sealed class AuditLog : ITransactionParticipant
 {
-    public const string LogName = "cleanroom-audit-v1";
+    public const string LogName = AuditCheckpoint.LogName;
 
     // How long a reader waits for the tree to catch up with a commit it already sees in SQLite;
     // the writer applies the leaves right after the commit, so this is microseconds in practice.

@@ -35,7 +35,7 @@ public sealed class AuditVerifierTests : IDisposable
     private AuditExport Export(List<AuditEntry> signedOver, List<AuditEntry>? shipped = null)
     {
         var head = signedOver.Count == 0 ? AuditEntry.GenesisPrev : signedOver[^1].Hash();
-        var cp = new AuditCheckpoint("test", signedOver.Count, head, AuditMerkle.Root(signedOver), DateTimeOffset.UnixEpoch);
+        var cp = new AuditCheckpoint(AuditCheckpoint.LogName, signedOver.Count, head, AuditMerkle.Root(signedOver), DateTimeOffset.UnixEpoch);
         return new AuditExport(ServerKey, Jws.Sign(cp, _serverKey, StatementTypes.AuditCheckpoint), shipped ?? signedOver);
     }
 
@@ -101,7 +101,7 @@ public sealed class AuditVerifierTests : IDisposable
     {
         using var attacker = Key.Create(SignatureAlgorithm.Ed25519);
         var entries = Chain(3);
-        var cp = new AuditCheckpoint("test", 3, entries[^1].Hash(), AuditMerkle.Root(entries), DateTimeOffset.UnixEpoch);
+        var cp = new AuditCheckpoint(AuditCheckpoint.LogName, 3, entries[^1].Hash(), AuditMerkle.Root(entries), DateTimeOffset.UnixEpoch);
         var forged = new AuditExport(Hashing.B64Url(attacker.PublicKey.Export(KeyBlobFormat.RawPublicKey)), Jws.Sign(cp, attacker, StatementTypes.AuditCheckpoint), entries);
         Assert.Equal("audit.server_key_mismatch", AuditVerifier.Verify(forged, ServerKey).ErrorCode);
     }
@@ -111,9 +111,23 @@ public sealed class AuditVerifierTests : IDisposable
     {
         using var attacker = Key.Create(SignatureAlgorithm.Ed25519);
         var entries = Chain(3);
-        var cp = new AuditCheckpoint("test", 3, entries[^1].Hash(), AuditMerkle.Root(entries), DateTimeOffset.UnixEpoch);
+        var cp = new AuditCheckpoint(AuditCheckpoint.LogName, 3, entries[^1].Hash(), AuditMerkle.Root(entries), DateTimeOffset.UnixEpoch);
         var export = new AuditExport(ServerKey, Jws.Sign(cp, attacker, StatementTypes.AuditCheckpoint), entries);
         Assert.Equal("audit.checkpoint_signature", AuditVerifier.Verify(export, null).ErrorCode);
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_log_signed_by_the_server_key_fails()
+    {
+        // Found in review: the log name was only required to be non-empty.
+        var entries = Chain(3);
+        var cp = new AuditCheckpoint("some-other-log", 3, entries[^1].Hash(), AuditMerkle.Root(entries), DateTimeOffset.UnixEpoch);
+        var export = new AuditExport(ServerKey, Jws.Sign(cp, _serverKey, StatementTypes.AuditCheckpoint), entries);
+
+        var result = AuditVerifier.Verify(export, ServerKey);
+
+        Assert.Equal("audit.checkpoint_malformed", result.ErrorCode);
+        Assert.Contains("some-other-log", result.Reason, StringComparison.Ordinal);
     }
 
     public void Dispose() => _serverKey.Dispose();

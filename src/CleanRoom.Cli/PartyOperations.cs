@@ -37,24 +37,34 @@ internal static class PartyOperations
     public static Task<ContractTerminated> TerminateContractAsync(ApiClient api, string contractId, string? reason, CancellationToken ct) =>
         api.PostAsync<ContractTerminated>($"api/contracts/{contractId}/terminate", new TerminateContract(reason), ct);
 
-    /// <summary>Creates the dataset's key at the broker, encrypts the file client-side and uploads only ciphertext and the wrapped key.</summary>
-    public static async Task<PublishedDataset> PublishDatasetAsync(ApiClient api, string contractId, string name, string file, string workDirectory, IProgress<(string Stage, long Done, long Total)>? progress, CancellationToken ct, int chunkSize = DatasetEnvelope.DefaultChunkSize)
+    /// <summary>
+    /// The contract a provider binds its envelope to (<see cref="ContractDocument.DatasetEnvelopeId"/>): the one the server
+    /// shows, only if it hashes to the server's hash and declares <paramref name="name"/> as this party's own under this
+    /// party's key. Bound to a contract the operator made up instead, the data could run under that contract's approvals;
+    /// one that names this party as owner would need this party's signature, which the enclave checks.
+    /// </summary>
+    internal static ContractDocument ContractToBindTo(ContractView view, string contractId, string name, PartyKeys party)
     {
-        // The envelope is bound to the contract the provider checks here: its own, with this dataset declared as its own.
-        var view = await api.GetAsync<ContractView>($"api/contracts/{contractId}", ct);
         var contract = view.Contract;
         if (contract.Hash() != view.Hash || contract.Id != contractId)
         {
             throw new CliException($"refusing to publish: the server's hash for contract '{contractId}' does not match its content", "contract.hash_mismatch");
         }
 
-        if (contract.FindDataset(name) is not { } declared || declared.Owner != api.Party.Name
-            || contract.FindParty(api.Party.Name)?.SigningKey != api.Party.Identity.SigningKey)
+        if (contract.FindDataset(name) is not { } declared || declared.Owner != party.Name
+            || contract.FindParty(party.Name)?.SigningKey != party.Identity.SigningKey)
         {
-            throw new CliException($"refusing to publish: contract '{contractId}' does not declare dataset '{name}' as owned by '{api.Party.Name}' with this party's key", "dataset.not_owner");
+            throw new CliException($"refusing to publish: contract '{contractId}' does not declare dataset '{name}' as owned by '{party.Name}' with this party's key", "dataset.not_owner");
         }
 
+        return contract;
+    }
+
+    /// <summary>Creates the dataset's key at the broker, encrypts the file client-side and uploads only ciphertext and the wrapped key.</summary>
+    public static async Task<PublishedDataset> PublishDatasetAsync(ApiClient api, string contractId, string name, string file, string workDirectory, IProgress<(string Stage, long Done, long Total)>? progress, CancellationToken ct, int chunkSize = DatasetEnvelope.DefaultChunkSize)
+    {
         var key = await api.PostAsync<DatasetKeyView>($"api/contracts/{contractId}/datasets/{name}/key", null, ct);
+        var contract = ContractToBindTo(await api.GetAsync<ContractView>($"api/contracts/{contractId}", ct), contractId, name, api.Party);
         var dataKey = RandomNumberGenerator.GetBytes(DataKeyWrapping.DataKeySize);
         var cipherPath = Path.Combine(workDirectory, name + ".cre");
         try

@@ -179,15 +179,22 @@ public sealed class RequestEdgeCaseTests(CleanRoomFixture f)
     [Fact]
     public async Task The_publisher_binds_its_envelope_only_to_a_contract_that_declares_the_dataset_as_its_own()
     {
-        // The envelope's dataset id names the contract's id and hash; a provider asked to publish into a contract where the
-        // dataset is not its own refuses before creating a key or uploading anything.
-        var data = Directory.CreateDirectory(Path.Combine(f.Root, "binding-" + Guid.NewGuid().ToString("N")[..6])).FullName;
-        DemoData.WritePurchases(Path.Combine(data, "purchases.csv"), 50);
-        using var advertiser = f.Api("advertiser");
-        var ex = await Assert.ThrowsAsync<CliException>(() =>
-            PartyOperations.PublishDatasetAsync(advertiser, f.Contract.Id, "purchases", Path.Combine(data, "purchases.csv"), data, null, default));
-        Assert.Equal("dataset.not_owner", ex.Code);
-        Assert.False(File.Exists(Path.Combine(data, "purchases.cre")));
+        // The envelope's dataset id names the contract's id and hash. A server that shows the provider a contract of its own
+        // making (the dataset owned by someone else, or content that does not hash to the hash it claims) is refused.
+        using var api = f.Api("retailer");
+        var view = await api.GetAsync<ContractView>($"api/contracts/{f.Contract.Id}", default);
+        var retailer = f.Parties["retailer"];
+        Assert.Equal(view.Contract, PartyOperations.ContractToBindTo(view, f.Contract.Id, "purchases", retailer));
+
+        var operators = view.Contract with { Datasets = [.. view.Contract.Datasets.Select(d => d.Name == "purchases" ? d with { Owner = "advertiser" } : d)] };
+        var notOwner = Assert.Throws<CliException>(() => PartyOperations.ContractToBindTo(view with { Contract = operators, Hash = operators.Hash() }, f.Contract.Id, "purchases", retailer));
+        Assert.Equal("dataset.not_owner", notOwner.Code);
+
+        var mismatch = Assert.Throws<CliException>(() => PartyOperations.ContractToBindTo(view with { Contract = operators }, f.Contract.Id, "purchases", retailer));
+        Assert.Equal("contract.hash_mismatch", mismatch.Code);
+
+        var otherKey = Assert.Throws<CliException>(() => PartyOperations.ContractToBindTo(view, f.Contract.Id, "purchases", f.Parties["advertiser"]));
+        Assert.Equal("dataset.not_owner", otherKey.Code);
     }
 
     [Fact]

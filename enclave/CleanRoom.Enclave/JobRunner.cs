@@ -53,6 +53,12 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
             throw new JobRefusalException("privacy.bad_spec", "job refused: the privacy specification is not an aggregate threshold at or above the contract's minimum k");
         }
 
+        // The parameter values are an analyst's signed word, not the server's: the enclave checks the forwarded request.
+        if (RunRequestVerifier.Verify(contract, computation, ticket.JobId, ticket.RunRequest, ticket.Parameters, time.GetUtcNow()) is { } requestError)
+        {
+            throw new JobRefusalException("job.unsigned_request", "job refused: " + requestError);
+        }
+
         var parameters = ParameterBinder.Validate(ticket.Parameters, ContractCatalog.Parameters(computation));
         if (!parameters.IsValid)
         {

@@ -12,7 +12,7 @@ namespace CleanRoom.Server;
 /// </summary>
 public sealed class Database : IDisposable
 {
-    private const int SchemaVersion = 4;
+    private const int SchemaVersion = 5;
 
     // Bounds the latency one batch adds to the writes behind it.
     private const int MaxBatch = 1024;
@@ -328,6 +328,18 @@ public sealed class Database : IDisposable
                 UPDATE jobs SET attempts = 1, lease_expires_at = 0 WHERE state = 'running';
                 CREATE INDEX jobs_lease ON jobs(state, lease_expires_at);
                 INSERT INTO schema_version (version) VALUES (4);
+                """, tx);
+            tx.Commit();
+        }
+
+        if (current < 5)
+        {
+            // Version 5: the analyst's signed run request (JSON of SignedRunRequest), forwarded to the enclave in the
+            // job ticket. Jobs queued before it have none, and the enclave refuses them (fail closed).
+            using var tx = c.BeginTransaction();
+            Exec(c, """
+                ALTER TABLE jobs ADD COLUMN run_request TEXT;
+                INSERT INTO schema_version (version) VALUES (5);
                 """, tx);
             tx.Commit();
         }

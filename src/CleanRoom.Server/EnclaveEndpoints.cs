@@ -58,7 +58,7 @@ public static class EnclaveEndpoints
             var datasets = Store.Datasets(c, tx, job.ContractId).Where(d => computation.Tables.Contains(d.Name) && d.State == "published")
                 .Select(d => new EnclaveDatasetTicket(d.Name, d.KeyName!, d.KeyVersion!, d.CiphertextSha256!, d.CiphertextLength!.Value)).ToList();
             var started = audit.Append(c, tx, session.Actor, "job.started", "job/" + id);
-            return (new EnclaveJobTicket(id, contract.Document, Store.ContractSignatures(c, tx, contract.Document.Id), computation.Document, computation.RequiredApprovers, Store.Votes(c, tx, computation.Document.Id), job.Parameters, datasets, started.Seq), reaped);
+            return (new EnclaveJobTicket(id, contract.Document, Store.ContractSignatures(c, tx, contract.Document.Id), computation.Document, computation.RequiredApprovers, Store.Votes(c, tx, computation.Document.Id), job.Parameters, datasets, started.Seq, Store.RunRequest(c, tx, id)), reaped);
         });
         leases.Notify(reaped);
         return ticket is null ? Results.NoContent() : Results.Ok(ticket);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using CleanRoom.Core;
 using CleanRoom.Core.Api;
@@ -29,13 +30,34 @@ public static class JobEndpoints
         var target = "computation/" + id;
         var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), contract.Document, target, http.RequestAborted);
         await auth.RequireRoleAsync(party, Roles.Analyst, "running a computation", target, http.RequestAborted);
-        var request = GovernanceEndpoints.ParseBody<RunRequest>(body, "run request");
 
         async Task<ApiException> Refuse(int status, string code, string reason)
         {
             await audit.AppendAsync(party.Name, "job.queued", target, "refused", code, reason);
             return new ApiException(status, code, reason);
         }
+
+        // The enclave checks the signed request itself (RunRequestVerifier), so it must be one the enclave can check: the
+        // exact path of this computation, and a body read the strict way the enclave reads it.
+        var signedPath = http.Request.Path.Value + http.Request.QueryString.Value;
+        if (!string.Equals(signedPath, RunRequestVerifier.PathFor(id), StringComparison.Ordinal))
+        {
+            throw await Refuse(400, "job.bad_request", $"run refused: a run request must be signed for exactly {RunRequestVerifier.PathFor(id)}, with no query");
+        }
+
+        if (!RunRequestVerifier.TryParseBody(body, out var requestedParameters))
+        {
+            throw await Refuse(400, "request.malformed", "run request refused: the body is not a JSON object with only a \"parameters\" object of string values, each named once");
+        }
+
+        var headers = http.Request.Headers;
+        var signedRequest = new SignedRunRequest(
+            headers[RequestSignature.KeyIdHeader].ToString(),
+            signedPath,
+            long.Parse(headers[RequestSignature.TimestampHeader].ToString(), CultureInfo.InvariantCulture),
+            headers[RequestSignature.NonceHeader].ToString(),
+            headers[RequestSignature.SignatureHeader].ToString(),
+            Hashing.B64Url(body));
 
         var contractState = GovernanceEndpoints.EffectiveState(contract, time);
         if (contractState != "active")
@@ -49,7 +71,7 @@ public static class JobEndpoints
             throw await Refuse(409, "computation.not_approved", $"run refused: computation '{id}' is {view.State}" + (missing.Count > 0 ? $"; awaiting approval from {string.Join(", ", missing)}" : string.Empty));
         }
 
-        var parameterCheck = analyzer.ValidateParameters(view.Computation, request.Parameters ?? new Dictionary<string, string>());
+        var parameterCheck = analyzer.ValidateParameters(view.Computation, requestedParameters);
         if (parameterCheck is not null)
         {
             throw await Refuse(400, "job.bad_parameters", "run refused: " + parameterCheck);
@@ -63,9 +85,15 @@ public static class JobEndpoints
             }
         }
 
-        var jobId = "job-" + Guid.NewGuid().ToString("N")[..16];
+        // Derived from the request (key id and nonce), so the enclave can tell that one signed request runs as one job.
+        var jobId = RunRequestVerifier.JobId(signedRequest.KeyId, signedRequest.Nonce);
         var refusal = await db.WriteAsync<ApiException?>((c, tx) =>
         {
+            if (Store.FindJob(c, tx, jobId) is not null)
+            {
+                throw ApiException.Conflict("auth.replayed_request", $"run refused: job '{jobId}' of this request already exists (replay)");
+            }
+
             var datasets = Store.Datasets(c, tx, contract.Document.Id).Where(d => view.Tables.Contains(d.Name)).ToList();
             var unpublished = datasets.Where(d => d.State != "published").Select(d => d.Name).ToList();
             if (unpublished.Count > 0)
@@ -96,8 +124,8 @@ public static class JobEndpoints
             }
 
             var now = Store.Now(time);
-            Database.Exec(c, "INSERT INTO jobs (id, contract_id, computation_id, parameters, requested_by, state, created_at, updated_at) VALUES ($id, $c, $comp, $p, $by, 'queued', $t, $t);", tx,
-                ("$id", jobId), ("$c", contract.Document.Id), ("$comp", id), ("$p", Store.Json(request.Parameters ?? new Dictionary<string, string>())), ("$by", party.Name), ("$t", now));
+            Database.Exec(c, "INSERT INTO jobs (id, contract_id, computation_id, parameters, requested_by, state, created_at, updated_at, run_request) VALUES ($id, $c, $comp, $p, $by, 'queued', $t, $t, $r);", tx,
+                ("$id", jobId), ("$c", contract.Document.Id), ("$comp", id), ("$p", Store.Json(requestedParameters)), ("$by", party.Name), ("$t", now), ("$r", Store.Json(signedRequest)));
             audit.Append(c, tx, party.Name, "job.queued", "job/" + jobId);
             if (budget is not null)
             {

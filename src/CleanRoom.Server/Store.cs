@@ -115,6 +115,10 @@ public sealed class Store(Database db)
         return r.Read() ? ReadJob(r) : null;
     }
 
+    /// <summary>The analyst's signed run request of a job, as the server authenticated it; null for a job queued without one.</summary>
+    public static SignedRunRequest? RunRequest(SqliteConnection c, SqliteTransaction? tx, string jobId) =>
+        Database.Scalar(c, "SELECT run_request FROM jobs WHERE id = $id;", tx, ("$id", jobId)) is string json ? FromJson<SignedRunRequest>(json) : null;
+
     public static JobRow ReadJob(SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), FromJson<Dictionary<string, string>>(r.GetString(3)), r.GetString(4), r.GetString(5),
         r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8),

@@ -69,11 +69,11 @@ public sealed class JobLeasesTests : IDisposable
         await _db.WriteAsync((c, tx) => _leases.Claim(c, tx, "enclave-old"));
         _db.Dispose();
 
-        // Take the file back to schema version 3 (no lease columns), with the job running, and reopen it.
+        // Take the file back to schema version 3 (no lease columns, no run requests), with the job running, and reopen it.
         using (var old = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + Path.Combine(_dir, "cleanroom.db")))
         {
             old.Open();
-            Database.Exec(old, "DROP INDEX jobs_lease; ALTER TABLE jobs DROP COLUMN lease_expires_at; ALTER TABLE jobs DROP COLUMN attempts; DELETE FROM schema_version WHERE version > 3;");
+            Database.Exec(old, "ALTER TABLE jobs DROP COLUMN run_request; DROP INDEX jobs_lease; ALTER TABLE jobs DROP COLUMN lease_expires_at; ALTER TABLE jobs DROP COLUMN attempts; DELETE FROM schema_version WHERE version > 3;");
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

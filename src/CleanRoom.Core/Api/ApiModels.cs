@@ -39,7 +39,14 @@ public sealed record EnclaveJobTicket(
     IReadOnlyList<SignedStatement> Votes,
     IReadOnlyDictionary<string, string> Parameters,
     IReadOnlyList<EnclaveDatasetTicket> Datasets,
-    long StartedAuditIndex);
+    long StartedAuditIndex,
+    SignedRunRequest? RunRequest = null);
+
+/// <summary>
+/// A run request exactly as the server authenticated it: the analyst's key id, the signed path, timestamp, nonce and
+/// signature, and the body (base64url). The enclave checks it with <see cref="RunRequestVerifier"/>.
+/// </summary>
+public sealed record SignedRunRequest(string KeyId, string PathAndQuery, long Timestamp, string Nonce, string Signature, string Body);
 
 public sealed record EnclaveDatasetTicket(string Name, string KeyName, string KeyVersion, string CiphertextSha256, long CiphertextLength);
 

@@ -31,7 +31,10 @@ public sealed class RequestAuthenticator(Database db, AuditLog audit, TimeProvid
         var party = contract.FindPartyByKeyId(keyId);
         if (party is null)
         {
-            throw await Refuse(403, "auth.not_a_party", $"request refused: the signing key is not a party of contract '{contract.Id}'");
+            // Named by what the caller asked for: a stranger who names a computation or a job must not learn its contract's id.
+            throw await Refuse(403, "auth.not_a_party", target.StartsWith("contract/", StringComparison.Ordinal)
+                ? $"request refused: the signing key is not a party of contract '{contract.Id}'"
+                : $"request refused: the signing key is not a party of the contract that holds {target}");
         }
 
         actor = party.Name;

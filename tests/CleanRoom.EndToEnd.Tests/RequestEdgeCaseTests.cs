@@ -165,6 +165,9 @@ public sealed class RequestEdgeCaseTests(CleanRoomFixture f)
             var vote = new VoteStatement(f.Contract.Id, CleanRoomFixture.ComputationId, "x", "manager", VoteStatement.Approve, DateTimeOffset.UtcNow);
             var ex = await Assert.ThrowsAsync<CliException>(() => api.PostAsync<JsonAck>($"api/computations/{CleanRoomFixture.ComputationId}/votes", new VoteRequest(Jws.Sign(vote, owner.SigningKey, StatementTypes.Vote)), default));
             Assert.Equal("auth.not_a_party", ex.Code);
+            // Naming a computation (or a job) does not tell a stranger which contract holds it.
+            Assert.DoesNotContain(f.Contract.Id, ex.Message, StringComparison.Ordinal);
+            Assert.Contains($"computation/{CleanRoomFixture.ComputationId}", ex.Message, StringComparison.Ordinal);
             ex = await Assert.ThrowsAsync<CliException>(() => api.PostAsync<DatasetKeyView>($"api/contracts/{f.Contract.Id}/datasets/purchases/key", null, default));
             Assert.Equal("auth.not_a_party", ex.Code);
             ex = await Assert.ThrowsAsync<CliException>(() => api.PostAsync<JsonAck>($"api/contracts/{f.Contract.Id}/consent/revoke", new { scope = "dataset", target = "purchases" }, default));

@@ -23,10 +23,23 @@ public static class CanonicalJson
         return Canonicalize(element);
     }
 
+    /// <summary>The canonical form of <paramref name="element"/>; throws JsonException if it cannot have one.</summary>
+    /// <remarks>
+    /// A string escape that is not valid UTF-16 (a lone surrogate such as <c>"\ud800"</c>) has no canonical form: refused
+    /// as a JsonException like any other malformed input, never replaced (which would give two texts one hash).
+    /// </remarks>
     public static byte[] Canonicalize(JsonElement element)
     {
         var builder = new StringBuilder();
-        Write(builder, element);
+        try
+        {
+            Write(builder, element);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new JsonException("a JSON string is not valid UTF-16 (a lone surrogate), so it has no canonical form", ex);
+        }
+
         return Encoding.UTF8.GetBytes(builder.ToString());
     }
 

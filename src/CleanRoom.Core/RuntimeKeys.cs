@@ -21,6 +21,19 @@ public sealed record RuntimeKeys
 
     public static RuntimeKeys Read(JsonElement claims)
     {
+        try
+        {
+            return ReadKeys(claims);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            // A string that is not valid UTF-16 (a lone surrogate escape) cannot be read or hashed canonically.
+            return new() { ErrorCode = "token.no_runtime_keys", Reason = "the attestation token's runtime keys are not valid JSON text" };
+        }
+    }
+
+    private static RuntimeKeys ReadKeys(JsonElement claims)
+    {
         if (claims.ValueKind != JsonValueKind.Object
             || !claims.TryGetProperty("x-ms-runtime", out var runtime) || runtime.ValueKind != JsonValueKind.Object
             || !runtime.TryGetProperty("keys", out var keys) || keys.ValueKind != JsonValueKind.Array)

@@ -46,4 +46,16 @@ public sealed class CanonicalJsonTests
     [Fact]
     public void Duplicate_members_are_refused() =>
         Assert.Throws<System.Text.Json.JsonException>(() => Canon("{\"a\":1,\"a\":2}"));
+
+    [Theory]
+    [InlineData("{\"a\":\"\\ud800\"}")]
+    [InlineData("{\"a\":\"x\\udc00\"}")]
+    [InlineData("{\"\\ud800\":1}")]
+    [InlineData("[\"\\udc00\\ud800\"]")]
+    public void A_lone_surrogate_has_no_canonical_form_and_is_refused_as_malformed(string json)
+    {
+        // Replacing it (with U+FFFD) would give two different texts one hash; and callers handle only JsonException.
+        Assert.Throws<System.Text.Json.JsonException>(() => Canon(json));
+        Assert.Equal("\"\ud83d\ude00\"", Canon("\"\\ud83d\\ude00\""));
+    }
 }

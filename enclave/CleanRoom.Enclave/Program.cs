@@ -21,6 +21,35 @@ if (args.Length == 0 || args[0] is "--help" or "-h")
     return 0;
 }
 
+// Every option is checked before anything runs: a misspelt one (say --memory-limt) must not fall back silently to a default.
+string[] valueOptions = args[0] switch
+{
+    "sim-hardware" => ["--dir"],
+    "run" => ["--server", "--evidence", "--tsm-root", "--vcek-chain", "--maa", "--key-vault", "--key-vault-signer", "--key-vault-roots",
+        "--attestation-policy", "--sim-amd", "--memory-limit", "--max-jobs"],
+    _ => [],
+};
+string[] flagOptions = args[0] == "run" ? ["--simulated"] : [];
+for (var i = 1; i < args.Length; i++)
+{
+    if (flagOptions.Contains(args[i]))
+    {
+        continue;
+    }
+
+    if (!valueOptions.Contains(args[i]))
+    {
+        Console.Error.WriteLine($"cleanroom-enclave: unknown option '{args[i]}' for '{args[0]}' (see --help)");
+        return 2;
+    }
+
+    if (++i >= args.Length || args[i].StartsWith("--", StringComparison.Ordinal))
+    {
+        Console.Error.WriteLine($"cleanroom-enclave: {args[i - 1]} needs a value");
+        return 2;
+    }
+}
+
 string? Option(string name)
 {
     var i = Array.IndexOf(args, name);
@@ -60,6 +89,14 @@ switch (args[0])
             return 2;
         }
 
+        var maxJobs = 0; // 0: until stopped
+        if (Option("--max-jobs") is { } maxText
+            && (!int.TryParse(maxText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out maxJobs) || maxJobs < 1))
+        {
+            Console.Error.WriteLine("cleanroom-enclave: --max-jobs takes a whole number of jobs, at least 1");
+            return 2;
+        }
+
         var options = new EnclaveOptions
         {
             Server = serverUri,
@@ -74,8 +111,9 @@ switch (args[0])
             AttestationPolicyFile = Option("--attestation-policy"),
             SimulatedAmdDirectory = Option("--sim-amd"),
             MemoryLimit = Option("--memory-limit") ?? "4GB",
-            MaxJobs = int.TryParse(Option("--max-jobs"), out var max) ? max : 0,
+            MaxJobs = maxJobs,
         };
+
         using (var cts = new CancellationTokenSource())
         using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cts.Cancel(); }))
         using (PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cts.Cancel(); }))

@@ -354,7 +354,8 @@ internal static class CliApp
             }
 
             Output(pr, job, $"job {job.Id}: {job.State}" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
-            return job.State is "failed" or "refused" ? 1 : 0;
+            // A job that ended without a result (refused, failed or cancelled) is a failure of the command.
+            return job.State is "failed" or "refused" or "cancelled" ? 1 : 0;
         }));
         return run;
     }

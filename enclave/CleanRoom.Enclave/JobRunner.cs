@@ -48,9 +48,15 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
         }
 
         var dpPlan = DpExecution.PlanOrNull(contract, computation, analysis, analyzer);
-        if (dpPlan is null && (computation.Privacy.Mode != "aggregate" || computation.Privacy.MinDistinctUnits < contract.MinimumK))
+        if (dpPlan is null && computation.Privacy.Mode != PrivacySpec.AggregateMode)
         {
-            throw new JobRefusalException("privacy.bad_spec", "job refused: the privacy specification is not an aggregate threshold at or above the contract's minimum k");
+            throw new JobRefusalException("privacy.bad_spec", "job refused: the privacy specification is neither an aggregate threshold nor a dp plan");
+        }
+
+        if (dpPlan is null && computation.Privacy.MinDistinctUnits < contract.MinimumK)
+        {
+            // The same code as the server's refusal at proposal.
+            throw new JobRefusalException("privacy.k_too_small", $"job refused: k = {computation.Privacy.MinDistinctUnits} is below the contract's minimum k = {contract.MinimumK}");
         }
 
         // The parameter values are an analyst's signed word, not the server's: the enclave checks the forwarded request.

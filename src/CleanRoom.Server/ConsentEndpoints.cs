@@ -29,7 +29,7 @@ public static class ConsentEndpoints
         var action = revoke ? "consent.revoked" : "consent.restored";
         var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), row.Document, "contract/" + id, http.RequestAborted);
         await auth.RequireRoleAsync(party, Roles.DataProvider, revoke ? "revoking consent" : "restoring consent", "contract/" + id, http.RequestAborted);
-        var request = GovernanceEndpoints.ParseBody<ConsentChange>(body, "consent change");
+        var request = await GovernanceEndpoints.ParseBodyAsync<ConsentChange>(body, "consent change", audit, party.Name, action, "contract/" + id);
         var target = $"consent/{id}/{request.Scope}/{request.Target}";
 
         async Task<ApiException> Refuse(int status, string code, string reason)

@@ -105,7 +105,9 @@ public static class DatasetEndpoints
                     length += n;
                     if (length > options.MaxCiphertextBytes)
                     {
-                        throw ApiException.BadRequest("dataset.too_large", "publication refused: the ciphertext exceeds the server's size limit");
+                        const string tooLarge = "publication refused: the ciphertext exceeds the server's size limit";
+                        await audit.AppendAsync(party.Name, "dataset.published", target, "refused", "dataset.too_large", tooLarge);
+                        throw ApiException.BadRequest("dataset.too_large", tooLarge);
                     }
 
                     sha.AppendData(buffer, 0, n);
@@ -126,19 +128,27 @@ public static class DatasetEndpoints
 
             var final = Path.Combine(blobDir, actual + ".cre");
             File.Move(temp, final, overwrite: true);
-            await db.WriteAsync((c, tx) =>
+            var refusal = await db.WriteAsync<ApiException?>((c, tx) =>
             {
                 var row = Store.Datasets(c, tx, id).Single(d => d.Name == name);
                 if (row.KeyName is null)
                 {
-                    throw ApiException.Conflict("dataset.no_key", $"publication refused: create the key for dataset '{name}' first");
+                    // Audited in this transaction and returned, so that the entry commits.
+                    var reason = $"publication refused: create the key for dataset '{name}' first";
+                    audit.Append(c, tx, party.Name, "dataset.published", target, "refused", "dataset.no_key", reason);
+                    return ApiException.Conflict("dataset.no_key", reason);
                 }
 
                 Database.Exec(c, "UPDATE datasets SET state = 'published', wrapped_key = $w, ciphertext_sha256 = $h, ciphertext_length = $l, blob_path = $p, published_at = $t WHERE contract_id = $c AND name = $n;", tx,
                     ("$w", wrappedKey), ("$h", actual), ("$l", length), ("$p", final), ("$t", Store.Now(time)), ("$c", id), ("$n", name));
                 audit.Append(c, tx, party.Name, "dataset.published", target);
-                return 0;
+                return null;
             });
+            if (refusal is not null)
+            {
+                throw refusal;
+            }
+
             return Results.Ok(new { name, ciphertextSha256 = actual, ciphertextLength = length });
         }
         finally

@@ -224,7 +224,7 @@ public static class EnclaveEndpoints
     {
         var session = await AuthenticateAsync(http, attestation, audit, "job/" + id);
         var body = await GovernanceEndpoints.ReadBodyAsync(http, 64 * 1024 * 1024);
-        var submission = GovernanceEndpoints.ParseBody<ResultSubmission>(body, "result");
+        var submission = await GovernanceEndpoints.ParseBodyAsync<ResultSubmission>(body, "result", audit, session.Actor, "job.finished", "job/" + id);
         var check = Jws.Verify(submission.ResultJws, session.SigningKey, StatementTypes.Result);
         var record = check.IsValid ? check.Jws!.PayloadAs<ResultRecord>() : null;
         var refusal = await db.WriteAsync<ApiException?>((c, tx) =>
@@ -283,7 +283,7 @@ public static class EnclaveEndpoints
     {
         var session = await AuthenticateAsync(http, attestation, audit, "job/" + id);
         var body = await GovernanceEndpoints.ReadBodyAsync(http);
-        var failure = GovernanceEndpoints.ParseBody<JobFailureReport>(body, "failure report");
+        var failure = await GovernanceEndpoints.ParseBodyAsync<JobFailureReport>(body, "failure report", audit, session.Actor, "job.failed", "job/" + id);
         var outcome = failure.Outcome switch
         {
             "refused" => "refused",

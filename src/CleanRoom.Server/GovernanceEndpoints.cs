@@ -35,7 +35,21 @@ public static class GovernanceEndpoints
         return ms.ToArray();
     }
 
-    internal static T ParseBody<T>(byte[] body, string what)
+    /// <summary>Parses a body of the expected shape; a malformed one is refused (request.malformed) and audited as <paramref name="action"/> on <paramref name="target"/>.</summary>
+    internal static async Task<T> ParseBodyAsync<T>(byte[] body, string what, AuditLog audit, string actor, string action, string target)
+    {
+        try
+        {
+            return ParseBody<T>(body, what);
+        }
+        catch (ApiException ex)
+        {
+            await audit.AppendAsync(actor, action, target, "refused", ex.Code, ex.Message);
+            throw;
+        }
+    }
+
+    private static T ParseBody<T>(byte[] body, string what)
     {
         try
         {
@@ -70,11 +84,14 @@ public static class GovernanceEndpoints
             throw ApiException.BadRequest("contract.unknown_policy", reason);
         }
 
-        await db.WriteAsync((c, tx) =>
+        var exists = await db.WriteAsync<ApiException?>((c, tx) =>
         {
             if (Store.FindContract(c, tx, contract.Id) is not null)
             {
-                throw ApiException.Conflict("contract.exists", $"contract '{contract.Id}' already exists; a change is a new contract id or version");
+                // Audited in this transaction and returned, so that the entry commits.
+                var reason = $"contract '{contract.Id}' already exists; a change is a new contract id or version";
+                audit.Append(c, tx, party.Name, "contract.drafted", target, "refused", "contract.exists", reason);
+                return ApiException.Conflict("contract.exists", reason);
             }
 
             Database.Exec(c, "INSERT INTO contracts (id, version, document, hash, state, created_at) VALUES ($id, $v, $d, $h, 'proposed', $t);", tx,
@@ -85,8 +102,13 @@ public static class GovernanceEndpoints
             }
 
             audit.Append(c, tx, party.Name, "contract.drafted", target);
-            return 0;
+            return null;
         });
+        if (exists is not null)
+        {
+            throw exists;
+        }
+
         return Results.Created($"/api/contracts/{contract.Id}", new { id = contract.Id, hash = contract.Hash(), state = "proposed" });
     }
 
@@ -103,7 +125,7 @@ public static class GovernanceEndpoints
         var row = store.FindContract(id) ?? throw ApiException.NotFound("contract.not_found", $"contract '{id}' does not exist");
         var target = "contract/" + id;
         var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), row.Document, target, http.RequestAborted);
-        var request = ParseBody<VoteRequest>(body, "contract signature");
+        var request = await ParseBodyAsync<VoteRequest>(body, "contract signature", audit, party.Name, "contract.signed", target);
         var check = Jws.Verify(request.Jws, party.SigningKey, StatementTypes.ContractSignature);
         var statement = check.IsValid ? check.Jws!.PayloadAs<ContractSignatureStatement>() : null;
         string? refusal = !check.IsValid ? "contract signature refused: " + check.Reason
@@ -146,7 +168,7 @@ public static class GovernanceEndpoints
         var target = "contract/" + id;
         var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), row.Document, target, http.RequestAborted);
         await auth.RequireRoleAsync(party, Roles.ContractManager, "terminating a contract", target, http.RequestAborted);
-        var request = body.Length == 0 ? new TerminateRequest(null) : ParseBody<TerminateRequest>(body, "termination");
+        var request = body.Length == 0 ? new TerminateRequest(null) : await ParseBodyAsync<TerminateRequest>(body, "termination", audit, party.Name, "contract.terminated", target);
         var given = string.IsNullOrWhiteSpace(request.Reason) ? string.Empty : ": " + Truncate(request.Reason, 200);
         var (refusal, cancelled) = await db.WriteAsync((c, tx) =>
         {
@@ -202,7 +224,7 @@ public static class GovernanceEndpoints
         var row = store.FindContract(id) ?? throw ApiException.NotFound("contract.not_found", $"contract '{id}' does not exist");
         var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), row.Document, "contract/" + id, http.RequestAborted);
         await auth.RequireRoleAsync(party, Roles.Analyst, "proposing a computation", "contract/" + id, http.RequestAborted);
-        var request = ParseBody<ProposeComputationRequest>(body, "computation proposal");
+        var request = await ParseBodyAsync<ProposeComputationRequest>(body, "computation proposal", audit, party.Name, "computation.proposed", "contract/" + id);
         var computation = request.Computation;
         var target = "computation/" + computation.Id;
 
@@ -253,18 +275,26 @@ public static class GovernanceEndpoints
         // Approvals are derived from what the SQL reads, never from what the proposer declares.
         var approvers = ApprovalVerifier.RequiredApprovers(row.Document, analysis.Tables);
         var hash = computation.Hash();
-        await db.WriteAsync((c, tx) =>
+        var exists = await db.WriteAsync<ApiException?>((c, tx) =>
         {
             if (Store.FindComputation(c, tx, computation.Id) is not null)
             {
-                throw ApiException.Conflict("computation.exists", $"computation '{computation.Id}' already exists; a change is a new computation");
+                // Audited in this transaction and returned, so that the entry commits.
+                var reason = $"computation '{computation.Id}' already exists; a change is a new computation";
+                audit.Append(c, tx, party.Name, "computation.proposed", target, "refused", "computation.exists", reason);
+                return ApiException.Conflict("computation.exists", reason);
             }
 
             Database.Exec(c, "INSERT INTO computations (id, contract_id, document, hash, state, required_approvers, tables_read, summary, created_at) VALUES ($id, $c, $d, $h, 'proposed', $a, $t, $s, $now);", tx,
                 ("$id", computation.Id), ("$c", id), ("$d", Store.Json(computation)), ("$h", hash), ("$a", Store.Json(approvers)), ("$t", Store.Json(analysis.Tables)), ("$s", summary), ("$now", Store.Now(time)));
             audit.Append(c, tx, party.Name, "computation.proposed", target);
-            return 0;
+            return null;
         });
+        if (exists is not null)
+        {
+            throw exists;
+        }
+
         return Results.Created($"/api/computations/{computation.Id}", store.ComputationView(computation.Id));
     }
 
@@ -283,7 +313,7 @@ public static class GovernanceEndpoints
         var contract = store.FindContract(view.Computation.ContractId)!;
         var target = "computation/" + id;
         var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), contract.Document, target, http.RequestAborted);
-        var request = ParseBody<VoteRequest>(body, "vote");
+        var request = await ParseBodyAsync<VoteRequest>(body, "vote", audit, party.Name, "computation.voted", target);
 
         async Task<ApiException> Refuse(int status, string code, string reason)
         {
@@ -319,12 +349,15 @@ public static class GovernanceEndpoints
             throw await Refuse(400, "vote.bad_decision", "vote refused: decision must be 'approve' or 'reject'");
         }
 
-        var state = await db.WriteAsync((c, tx) =>
+        var (state, vetoed) = await db.WriteAsync<(string? State, ApiException? Vetoed)>((c, tx) =>
         {
             var current = Store.FindComputation(c, tx, id)!;
             if (current.State == "rejected")
             {
-                throw ApiException.Conflict("computation.rejected", $"vote refused: computation '{id}' was already vetoed");
+                // Audited in this transaction and returned, so that the entry commits.
+                var reason = $"vote refused: computation '{id}' was already vetoed";
+                audit.Append(c, tx, party.Name, "computation.voted", target, "refused", "computation.rejected", reason);
+                return (null, ApiException.Conflict("computation.rejected", reason));
             }
 
             Database.Exec(c, "INSERT INTO votes (computation_id, party, decision, computation_hash, jws) VALUES ($c, $p, $d, $h, $j) ON CONFLICT (computation_id, party) DO UPDATE SET decision = excluded.decision, computation_hash = excluded.computation_hash, jws = excluded.jws;", tx,
@@ -350,8 +383,13 @@ public static class GovernanceEndpoints
                 audit.Append(c, tx, "server", "computation." + newState, target);
             }
 
-            return newState;
+            return (newState, null);
         });
+        if (vetoed is not null)
+        {
+            throw vetoed;
+        }
+
         return Results.Ok(new { id, state });
     }
 }

@@ -89,22 +89,29 @@ public static class JobEndpoints
         var jobId = RunRequestVerifier.JobId(signedRequest.KeyId, signedRequest.Nonce);
         var refusal = await db.WriteAsync<ApiException?>((c, tx) =>
         {
+            // A refusal found here is audited in this transaction and returned (not thrown), so that its entry commits.
+            ApiException Refused(string code, string reason)
+            {
+                audit.Append(c, tx, party.Name, "job.queued", target, "refused", code, reason);
+                return ApiException.Conflict(code, reason);
+            }
+
             if (Store.FindJob(c, tx, jobId) is not null)
             {
-                throw ApiException.Conflict("auth.replayed_request", $"run refused: job '{jobId}' of this request already exists (replay)");
+                return Refused("auth.replayed_request", $"run refused: job '{jobId}' of this request already exists (replay)");
             }
 
             var datasets = Store.Datasets(c, tx, contract.Document.Id).Where(d => view.Tables.Contains(d.Name)).ToList();
             var unpublished = datasets.Where(d => d.State != "published").Select(d => d.Name).ToList();
             if (unpublished.Count > 0)
             {
-                throw ApiException.Conflict("dataset.not_published", $"run refused: dataset(s) {string.Join(", ", unpublished)} not yet published");
+                return Refused("dataset.not_published", $"run refused: dataset(s) {string.Join(", ", unpublished)} not yet published");
             }
 
             // Checked again inside the transaction: a revocation that raced the request wins.
             if (ConsentStore.Blocking(c, tx, contract.Document.Id, id, view.Tables) is { } revokedNow)
             {
-                throw ApiException.Conflict("consent.revoked", "run refused: " + revokedNow);
+                return Refused("consent.revoked", "run refused: " + revokedNow);
             }
 
             // A dp run pays before it exists: its charges and its job commit together on the single writer, so
@@ -118,8 +125,7 @@ public static class JobEndpoints
                     : BudgetChargeResult.Refuse("privacy.bad_spec", $"run refused: computation '{id}' is in {view.Computation.Privacy.Mode} mode without a DP specification");
                 if (budget.IsRefused)
                 {
-                    audit.Append(c, tx, party.Name, "job.queued", target, "refused", budget.Code, budget.Reason);
-                    return new ApiException(409, budget.Code, budget.Reason);
+                    return Refused(budget.Code, budget.Reason);
                 }
             }
 
@@ -186,7 +192,9 @@ public static class JobEndpoints
 
         if (job.State != "finished" || job.ResultJws is null)
         {
-            throw ApiException.Conflict("job.no_result", $"job '{id}' has no result: it is {job.State}" + (job.Reason is null ? string.Empty : $" ({job.Reason})"));
+            var reason = $"job '{id}' has no result: it is {job.State}" + (job.Reason is null ? string.Empty : $" ({job.Reason})");
+            await audit.AppendAsync(party.Name, "result.fetched", "job/" + id, "refused", "job.no_result", reason);
+            throw ApiException.Conflict("job.no_result", reason);
         }
 
         // An expired or terminated contract releases no result, not even one computed before it ended.

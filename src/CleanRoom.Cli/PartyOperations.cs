@@ -119,8 +119,21 @@ internal static class PartyOperations
     public static Task<BudgetReport> GetBudgetAsync(ApiClient api, string contractId, CancellationToken ct) =>
         api.GetAsync<BudgetReport>($"api/contracts/{contractId}/budget", ct);
 
-    public static Task<JobView> RunAsync(ApiClient api, string computationId, IReadOnlyDictionary<string, string> parameters, CancellationToken ct) =>
-        api.PostAsync<JobView>($"api/computations/{computationId}/jobs", new RunRequest(parameters), ct);
+    /// <summary>
+    /// Requests a run of the computation as the server shows it: the request signs the hash of that document (computed here,
+    /// not taken from the server), so the enclave runs exactly it and nothing proposed under the same id.
+    /// </summary>
+    public static async Task<JobView> RunAsync(ApiClient api, string computationId, IReadOnlyDictionary<string, string> parameters, CancellationToken ct)
+    {
+        var view = await api.GetAsync<ComputationView>($"api/computations/{computationId}", ct);
+        var hash = view.Computation.Hash();
+        if (hash != view.Hash || view.Computation.Id != computationId)
+        {
+            throw new CliException($"refusing to run: the server's computation '{computationId}' does not match its hash or id", "computation.hash_mismatch");
+        }
+
+        return await api.PostAsync<JobView>($"api/computations/{computationId}/jobs", new RunRequest(hash, parameters), ct);
+    }
 
     public static async Task<JobView> WaitAsync(ApiClient api, string jobId, TimeSpan timeout, CancellationToken ct)
     {

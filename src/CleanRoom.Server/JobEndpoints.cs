@@ -45,10 +45,12 @@ public static class JobEndpoints
             throw await Refuse(400, "job.bad_request", $"run refused: a run request must be signed for exactly {RunRequestVerifier.PathFor(id)}, with no query");
         }
 
-        if (!RunRequestVerifier.TryParseBody(body, out var requestedParameters))
+        if (!RunRequestVerifier.TryParseBody(body, out var runBody))
         {
-            throw await Refuse(400, "request.malformed", "run request refused: the body is not a JSON object with only a \"parameters\" object of string values, each named once");
+            throw await Refuse(400, "request.malformed", "run request refused: the body is not a JSON object of a \"computationHash\" (64 lowercase hex digits) and a \"parameters\" object of string values, each named once");
         }
+
+        var requestedParameters = runBody.Parameters;
 
         var headers = http.Request.Headers;
         var signedRequest = new SignedRunRequest(
@@ -63,6 +65,11 @@ public static class JobEndpoints
         if (contractState != "active")
         {
             throw await Refuse(409, "contract.not_active", $"run refused: contract '{contract.Document.Id}' is {contractState}, not active");
+        }
+
+        if (!string.Equals(runBody.ComputationHash, view.Hash, StringComparison.Ordinal))
+        {
+            throw await Refuse(409, "job.wrong_computation", $"run refused: the request was signed for another computation than '{id}' (its hash is not {view.Hash})");
         }
 
         if (view.State != "approved")

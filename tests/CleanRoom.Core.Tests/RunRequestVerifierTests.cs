@@ -21,10 +21,13 @@ public sealed class RunRequestVerifierTests : IDisposable
         ProposedBy = "advertiser",
     };
 
-    /// <summary>A request signed the way the CLI signs it (RequestSignature), as the server forwards it.</summary>
-    private static SignedRunRequest Sign(PartyKeys signer, string body = """{"parameters":{"campaign":"spring"}}""", string path = "/api/computations/comp1/jobs", long? timestamp = null, string nonce = "nonce-0123456789abcdef")
+    /// <summary>A body for <see cref="Computation"/>: its hash and the given parameters.</summary>
+    private string Body(string parameters = """{"campaign":"spring"}""") => $$"""{"computationHash":"{{Computation.Hash()}}","parameters":{{parameters}}}""";
+
+    /// <summary>A request signed the way the CLI signs it (RequestSignature), as the server forwards it; HASH in a body is the computation's hash.</summary>
+    private SignedRunRequest Sign(PartyKeys signer, string? body = null, string path = "/api/computations/comp1/jobs", long? timestamp = null, string nonce = "nonce-0123456789abcdef")
     {
-        var bytes = Encoding.UTF8.GetBytes(body);
+        var bytes = Encoding.UTF8.GetBytes((body ?? Body()).Replace("HASH", Computation.Hash(), StringComparison.Ordinal));
         var at = timestamp ?? Now.ToUnixTimeSeconds();
         var signature = RequestSignature.Sign(signer.SigningKey, "POST", path, Hashing.Sha256Hex(bytes), at, nonce);
         return new SignedRunRequest(PartyKeys.KeyId(signer.SigningKey.PublicKey), path, at, nonce, signature, Hashing.B64Url(bytes));
@@ -70,7 +73,7 @@ public sealed class RunRequestVerifierTests : IDisposable
 
         Assert.Contains("carries no signed run request", RunRequestVerifier.Verify(_p.Contract, Computation, job, null, Spring, Now), StringComparison.Ordinal);
         // The operator rewrites the body (its own values) but cannot sign for the analyst.
-        var rewritten = request with { Body = Hashing.B64Url(Encoding.UTF8.GetBytes("""{"parameters":{"campaign":"summer"}}""")) };
+        var rewritten = request with { Body = Hashing.B64Url(Encoding.UTF8.GetBytes(Body("""{"campaign":"summer"}"""))) };
         Assert.Contains("does not verify", RunRequestVerifier.Verify(_p.Contract, Computation, job, rewritten, new Dictionary<string, string> { ["campaign"] = "summer" }, Now), StringComparison.Ordinal);
         // Another field of the signing input changed.
         Assert.Contains("does not verify", RunRequestVerifier.Verify(_p.Contract, Computation, job, request with { Timestamp = request.Timestamp + 1 }, Spring, Now), StringComparison.Ordinal);
@@ -111,31 +114,82 @@ public sealed class RunRequestVerifierTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{"parameters":{"campaign":"spring"},"parameters":{"campaign":"summer"}}""")]
-    [InlineData("""{"parameters":{"campaign":"summer","campaign":"spring"}}""")]
-    [InlineData("""{"parameters":{"campaign":"spring"},"extra":1}""")]
-    [InlineData("""{"Parameters":{"campaign":"spring"}}""")]
-    [InlineData("""{"parameters":{"campaign":7}}""")]
-    [InlineData("""{"parameters":["spring"]}""")]
+    [InlineData("""{"computationHash":"HASH","parameters":{"campaign":"spring"},"parameters":{"campaign":"summer"}}""")]
+    [InlineData("""{"computationHash":"HASH","parameters":{"campaign":"summer","campaign":"spring"}}""")]
+    [InlineData("""{"computationHash":"HASH","computationHash":"HASH","parameters":{"campaign":"spring"}}""")]
+    [InlineData("""{"computationHash":"HASH","parameters":{"campaign":"spring"},"extra":1}""")]
+    [InlineData("""{"computationHash":"HASH","Parameters":{"campaign":"spring"}}""")]
+    [InlineData("""{"computationHash":"HASH","parameters":{"campaign":7}}""")]
+    [InlineData("""{"computationHash":"HASH","parameters":["spring"]}""")]
+    [InlineData("""{"parameters":{"campaign":"spring"}}""")]
+    [InlineData("""{"computationHash":null,"parameters":{"campaign":"spring"}}""")]
+    [InlineData("""{"computationHash":"abc","parameters":{"campaign":"spring"}}""")]
+    [InlineData("""{"computationHash":"HASH ","parameters":{"campaign":"spring"}}""")]
     [InlineData("""[]""")]
-    [InlineData("""{"parameters":{"campaign":"spring"}""")]
+    [InlineData("""{"computationHash":"HASH","parameters":{"campaign":"spring"}""")]
+    // Not text: a lone surrogate escape in a value or a name (JsonElement refuses to read it; the reader must say false, not throw).
+    [InlineData("""{"computationHash":"HASH","parameters":{"campaign":"\ud800"}}""")]
+    [InlineData("""{"computationHash":"HASH","parameters":{"campaign":"\udc00"}}""")]
+    [InlineData("""{"computationHash":"HASH","parameters":{"\ud800":"spring"}}""")]
+    [InlineData("""{"computationHash":"HASH","\ud800":null}""")]
     public void A_signed_body_that_other_readers_could_read_differently_is_refused(string body)
     {
         var request = Sign(_p.Advertiser, body);
 
-        Assert.False(RunRequestVerifier.TryParseBody(Encoding.UTF8.GetBytes(body), out _));
+        var parsed = true;
+        Assert.Null(Record.Exception(() => parsed = RunRequestVerifier.TryParseBody(Encoding.UTF8.GetBytes(body.Replace("HASH", Computation.Hash(), StringComparison.Ordinal)), out _)));
+        Assert.False(parsed);
         Assert.Contains("is not a run request body", RunRequestVerifier.Verify(_p.Contract, Computation, JobOf(request), request, Spring, Now), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(27)] // inside a value
+    [InlineData(16)] // inside a parameter name
+    public void A_body_that_is_not_utf8_is_refused_rather_than_an_exception(int at)
+    {
+        var body = Encoding.UTF8.GetBytes($$"""{"parameters":{"campaign":"spring"},"computationHash":"{{Computation.Hash()}}"}""");
+        body[at] = 0xff;
+
+        var parsed = true;
+        Assert.Null(Record.Exception(() => parsed = RunRequestVerifier.TryParseBody(body, out _)));
+        Assert.False(parsed);
     }
 
     [Fact]
     public void Absent_or_null_parameters_are_no_parameters()
     {
-        Assert.True(RunRequestVerifier.TryParseBody("{}"u8, out var none));
-        Assert.Empty(none);
-        Assert.True(RunRequestVerifier.TryParseBody("""{"parameters":null}"""u8, out var nulled));
-        Assert.Empty(nulled);
-        Assert.True(RunRequestVerifier.TryParseBody("""{"parameters":{"a":"x","b":""}}"""u8, out var two));
-        Assert.Equal(new Dictionary<string, string> { ["a"] = "x", ["b"] = string.Empty }, two);
+        var hash = new string('0', 64);
+        Assert.True(RunRequestVerifier.TryParseBody(Encoding.UTF8.GetBytes($$"""{"computationHash":"{{hash}}"}"""), out var none));
+        Assert.Empty(none.Parameters);
+        Assert.Equal(hash, none.ComputationHash);
+        Assert.True(RunRequestVerifier.TryParseBody(Encoding.UTF8.GetBytes($$"""{"parameters":null,"computationHash":"{{hash}}"}"""), out var nulled));
+        Assert.Empty(nulled.Parameters);
+        Assert.True(RunRequestVerifier.TryParseBody(Encoding.UTF8.GetBytes($$$"""{"computationHash":"{{{hash}}}","parameters":{"a":"x","b":""}}"""), out var two));
+        Assert.Equal(new Dictionary<string, string> { ["a"] = "x", ["b"] = string.Empty }, two.Parameters);
+    }
+
+    [Fact]
+    public void A_request_is_not_accepted_for_another_computation_under_the_same_id()
+    {
+        // Ids are unique only by the server's word: an operator could let a second computation be proposed under the same
+        // id, in another contract where the analyst is an analyst too or again in this one. The signed hash tells them apart.
+        var otherContract = _p.Contract with { Id = "c2", Title = "another contract with the same analyst" };
+        const string other = "SELECT e.campaign, count(DISTINCT e.customer_id) AS n FROM exposures AS e WHERE e.campaign = $campaign GROUP BY e.campaign";
+        var inAnotherContract = Computation with { ContractId = otherContract.Id, ContractHash = otherContract.Hash(), Sql = other };
+        var inThisContract = Computation with { Sql = other };
+        var request = Sign(_p.Advertiser);
+
+        Assert.Null(RunRequestVerifier.Verify(_p.Contract, Computation, JobOf(request), request, Spring, Now));
+        Assert.Contains("signed for another computation than 'comp1' of contract 'c2' (hash mismatch)", RunRequestVerifier.Verify(otherContract, inAnotherContract, JobOf(request), request, Spring, Now), StringComparison.Ordinal);
+        Assert.Contains("(hash mismatch)", RunRequestVerifier.Verify(_p.Contract, inThisContract, JobOf(request), request, Spring, Now), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_ticket_without_parameter_values_is_a_refusal_not_an_exception()
+    {
+        var request = Sign(_p.Advertiser);
+
+        Assert.Contains("carries no parameter values", RunRequestVerifier.Verify(_p.Contract, Computation, JobOf(request), request, null, Now), StringComparison.Ordinal);
     }
 
     public void Dispose() => _p.Dispose();

@@ -274,6 +274,29 @@ public sealed class CleanRoomEndToEndTests(CleanRoomFixture f)
 
         try
         {
+            // Edited alone, the document no longer matches the server's hash: the analyst's CLI refuses to sign a run of it.
+            using (var analyst = f.Api("advertiser"))
+            {
+                var mismatch = await Assert.ThrowsAsync<CliException>(() => PartyOperations.RunAsync(analyst, CleanRoomFixture.ComputationId, new Dictionary<string, string>(), default));
+                Assert.Equal("computation.hash_mismatch", mismatch.Code);
+            }
+
+            // An operator who also rewrites the stored hash gets a run signed for the edited document; the enclave still
+            // refuses it, because the approvals were signed over the original hash.
+            using (var c = new SqliteConnection($"Data Source={db}"))
+            {
+                c.Open();
+                using var read = c.CreateCommand();
+                read.CommandText = "SELECT document FROM computations WHERE id = $id";
+                read.Parameters.AddWithValue("$id", CleanRoomFixture.ComputationId);
+                var edited = System.Text.Json.JsonSerializer.Deserialize<ComputationDocument>((string)read.ExecuteScalar()!, CanonicalJson.SerializerOptions)!;
+                using var rehash = c.CreateCommand();
+                rehash.CommandText = "UPDATE computations SET hash = $h WHERE id = $id";
+                rehash.Parameters.AddWithValue("$h", edited.Hash());
+                rehash.Parameters.AddWithValue("$id", CleanRoomFixture.ComputationId);
+                Assert.Equal(1, rehash.ExecuteNonQuery());
+            }
+
             var job = await f.RunAndWaitAsync(CleanRoomFixture.ComputationId);
             Assert.Equal("refused", job.State);
             Assert.Equal("computation.not_approved", job.ReasonCode);
@@ -285,8 +308,9 @@ public sealed class CleanRoomEndToEndTests(CleanRoomFixture f)
             using var c = new SqliteConnection($"Data Source={db}");
             c.Open();
             using var restore = c.CreateCommand();
-            restore.CommandText = "UPDATE computations SET document = $d WHERE id = $id";
+            restore.CommandText = "UPDATE computations SET document = $d, hash = $h WHERE id = $id";
             restore.Parameters.AddWithValue("$d", original);
+            restore.Parameters.AddWithValue("$h", System.Text.Json.JsonSerializer.Deserialize<ComputationDocument>(original, CanonicalJson.SerializerOptions)!.Hash());
             restore.Parameters.AddWithValue("$id", CleanRoomFixture.ComputationId);
             restore.ExecuteNonQuery();
         }

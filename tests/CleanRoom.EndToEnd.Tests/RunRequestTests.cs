@@ -133,19 +133,36 @@ public sealed class RunRequestTests(CleanRoomFixture f)
         Assert.Contains("carries no signed run request", unsigned.Reason, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Bodies the enclave could not check, or that name another computation, are refused when queued (and audited). HASH is
+    /// the computation's own hash, OTHER the hash of the fixture's main computation; a body is sent as Latin-1, so \xff is
+    /// the single byte 0xFF (not UTF-8).
+    /// </summary>
     [Theory]
-    [InlineData("?x=1", """{"parameters":{"campaign":"new-year"}}""", "job.bad_request")]
-    [InlineData("", """{"parameters":{"campaign":"summer-sale"},"parameters":{"campaign":"new-year"}}""", "request.malformed")]
-    [InlineData("", """{"parameters":{"campaign":"new-year"},"note":"x"}""", "request.malformed")]
-    public async Task A_run_request_the_enclave_could_not_check_is_refused_when_queued(string query, string body, string code)
+    [InlineData("query", "?x=1", """{"computationHash":"HASH","parameters":{"campaign":"new-year"}}""", 400, "job.bad_request")]
+    [InlineData("twice", "", """{"computationHash":"HASH","parameters":{"campaign":"summer-sale"},"parameters":{"campaign":"new-year"}}""", 400, "request.malformed")]
+    [InlineData("extra", "", """{"computationHash":"HASH","parameters":{"campaign":"new-year"},"note":"x"}""", 400, "request.malformed")]
+    [InlineData("no-hash", "", """{"parameters":{"campaign":"new-year"}}""", 400, "request.malformed")]
+    [InlineData("surrogate-value", "", """{"computationHash":"HASH","parameters":{"campaign":"\ud800"}}""", 400, "request.malformed")]
+    [InlineData("surrogate-name", "", """{"computationHash":"HASH","parameters":{"\udc00":"new-year"}}""", 400, "request.malformed")]
+    [InlineData("not-utf8", "", "{\"computationHash\":\"HASH\",\"parameters\":{\"campaign\":\"new-year\xff\"}}", 400, "request.malformed")]
+    [InlineData("other", "", """{"computationHash":"OTHER","parameters":{"campaign":"new-year"}}""", 409, "job.wrong_computation")]
+    public async Task A_run_request_the_enclave_could_not_check_or_for_another_computation_is_refused_when_queued(string name, string query, string body, int status, string code)
     {
-        var id = await ProposeAndApproveAsync("param-unclear-" + code.Replace('.', '-') + query.Length + body.Length);
+        var id = await ProposeAndApproveAsync("param-unclear-" + name);
+        string hash, other;
+        using (var analyst = f.Api("advertiser"))
+        {
+            hash = (await analyst.GetAsync<ComputationView>($"api/computations/{id}", default)).Computation.Hash();
+            other = (await analyst.GetAsync<ComputationView>($"api/computations/{CleanRoomFixture.ComputationId}", default)).Computation.Hash();
+        }
 
-        using var request = RequestAuthenticationTests.Signed(f.Parties["advertiser"], HttpMethod.Post, $"api/computations/{id}/jobs{query}", System.Text.Encoding.UTF8.GetBytes(body));
-        var (status, refused) = await RequestAuthenticationTests.SendAsync(f.Server, request);
+        var bytes = System.Text.Encoding.Latin1.GetBytes(body.Replace("HASH", hash, StringComparison.Ordinal).Replace("OTHER", other, StringComparison.Ordinal));
+        using var request = RequestAuthenticationTests.Signed(f.Parties["advertiser"], HttpMethod.Post, $"api/computations/{id}/jobs{query}", bytes);
+        var (sent, refused) = await RequestAuthenticationTests.SendAsync(f.Server, request);
 
-        Assert.Equal(System.Net.HttpStatusCode.BadRequest, status);
         Assert.Equal(code, refused);
+        Assert.Equal(status, (int)sent);
         Assert.Contains((await f.AuditAsync()).Entries, e => e.Target == "computation/" + id && e.Action == "job.queued" && e.Outcome == "refused" && e.ReasonCode == code);
     }
 }

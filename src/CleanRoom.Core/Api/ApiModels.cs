@@ -25,7 +25,8 @@ public sealed record ComputationView(
 
 public sealed record VoteRequest(string Jws);
 
-public sealed record RunRequest(IReadOnlyDictionary<string, string> Parameters);
+/// <summary>A run request's body: the hash of the computation the analyst means (its id is in the path) and the parameter values.</summary>
+public sealed record RunRequest(string ComputationHash, IReadOnlyDictionary<string, string> Parameters);
 
 public sealed record JobView(string Id, string ContractId, string ComputationId, string RequestedBy, string State, string? ReasonCode, string? Reason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 

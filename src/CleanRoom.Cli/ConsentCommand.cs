@@ -1,8 +1,9 @@
 using System.CommandLine;
+using CleanRoom.Core.Api;
 
 namespace CleanRoom.Cli;
 
-/// <summary>`cleanroom consent revoke|restore`: a data provider withdraws or restores consent.</summary>
+/// <summary>`cleanroom consent revoke|restore|list`: a data provider withdraws or restores consent; any party lists what is withdrawn.</summary>
 internal static class ConsentCommand
 {
     private sealed record Change(string Scope, string Target);
@@ -37,10 +38,23 @@ internal static class ConsentCommand
             return command;
         }
 
-        return new Command("consent", "revoke or restore your consent (takes effect at once)")
+        var listed = new Option<string>("--contract") { Description = "contract id", Required = true };
+        var list = new Command("list", "list the consent withdrawals in force (any party of the contract)") { listed, asParty };
+        list.SetAction(CliApp.Guard(async (pr, ct) =>
+        {
+            using var api = CliApp.Api(pr);
+            var revocations = await api.GetAsync<List<ConsentRevocation>>($"api/contracts/{pr.GetValue(listed)}/consent", ct);
+            CliApp.Output(pr, revocations, revocations.Count == 0
+                ? $"no consent is withdrawn in contract '{pr.GetValue(listed)}'"
+                : string.Join(Environment.NewLine, revocations.Select(r => $"withdrawn: {r.Scope} '{r.Target}' by {r.Party} at {r.RevokedAt}")));
+            return 0;
+        }));
+
+        return new Command("consent", "revoke or restore your consent (takes effect at once), or list what is withdrawn")
         {
             Verb("revoke", "revoke consent: new runs and key releases are refused, running jobs cancelled and their results withheld"),
             Verb("restore", "restore consent you revoked"),
+            list,
         };
     }
 }

@@ -1,4 +1,5 @@
 using CleanRoom.Core;
+using CleanRoom.Core.Api;
 
 namespace CleanRoom.Server;
 
@@ -95,4 +96,3 @@ public sealed record ConsentChange(string Scope, string Target);
 
 public sealed record ConsentChangeResult(string Scope, string Target, string State, bool Changed, IReadOnlyList<string> CancelledJobs);
 
-public sealed record ConsentRevocation(string Scope, string Target, string Party, string RevokedAt);

@@ -67,4 +67,37 @@ public sealed class ConsentTests(CleanRoomFixture f)
             await ChangeAsync("advertiser", "restore", "contract", f.Contract.Id);
         }
     }
+
+    [Fact]
+    public async Task Consent_list_shows_any_party_the_withdrawals_in_force()
+    {
+        var id = "consent-list-" + Guid.NewGuid().ToString("N")[..6];
+        await LongJob.CreateAsync(f.Server, f.Parties, id, f.Root, rows: 100);
+        var dir = Directory.CreateTempSubdirectory("cleanroom-consentlist-").FullName;
+        Task<(int ExitCode, string Output)> CliAsync(params string[] args) =>
+            Processes.RunAsync(Processes.CliDll, TimeSpan.FromMinutes(1), ["--server", f.Server.ToString(), "--keys", dir, .. args]);
+        try
+        {
+            f.Parties["retailer"].Save(dir);
+            f.Parties["advertiser"].Save(dir);
+            var (code, output) = await CliAsync("consent", "list", "--contract", id, "--as", "advertiser");
+            Assert.True(code == 0, output);
+            Assert.Contains($"no consent is withdrawn in contract '{id}'", output, StringComparison.Ordinal);
+
+            (code, output) = await CliAsync("consent", "revoke", "--contract", id, "--dataset", "purchases", "--as", "retailer");
+            Assert.True(code == 0, output);
+            (code, output) = await CliAsync("consent", "list", "--contract", id, "--as", "advertiser");
+            Assert.True(code == 0, output);
+            Assert.Contains("withdrawn: dataset 'purchases' by retailer at ", output, StringComparison.Ordinal);
+
+            (code, output) = await CliAsync("consent", "restore", "--contract", id, "--dataset", "purchases", "--as", "retailer");
+            Assert.True(code == 0, output);
+            (code, output) = await CliAsync("consent", "list", "--contract", id, "--as", "advertiser");
+            Assert.Contains("no consent is withdrawn", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -89,6 +89,9 @@ public sealed record DatasetBudgetView(string Dataset, string Owner, PrivacyBudg
 /// <summary>One never-refunded charge: the job that paid it and its (ε, δ).</summary>
 public sealed record BudgetChargeView(string JobId, string ComputationId, decimal Epsilon, decimal Delta, DateTimeOffset ChargedAt);
 
+/// <summary>A consent withdrawal in force: its scope (dataset, computation or contract), target, the provider and when.</summary>
+public sealed record ConsentRevocation(string Scope, string Target, string Party, string RevokedAt);
+
 public sealed record ServerInfo(string Version, string ServerKey, string AttestationIssuer, bool SimulatedAttestation);
 
 public sealed record Problem(string Type, string Title, int Status, string? Detail, string Code);

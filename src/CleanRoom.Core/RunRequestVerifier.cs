@@ -9,8 +9,9 @@ namespace CleanRoom.Core;
 /// The analyst's run request as a signed statement the enclave checks itself. The server forwards the request exactly as it
 /// authenticated it (key id, path, timestamp, nonce, signature, body: see "Request authentication" in SECURITY.md), and
 /// the enclave runs a job only if an analyst of the contract signed a request for this computation (its id in the path, its
-/// hash in the body) with exactly the job's parameter values, and the job's id is the one that request derives. So the operator can neither pick parameter values
-/// nor start a job nobody asked for, nor run one request as many jobs under fresh ids.
+/// hash in the body) with exactly the job's parameter values, and the job's id is the one that request derives. So the
+/// operator can neither pick parameter values nor start a job nobody asked for, nor run one request as many jobs under
+/// fresh ids.
 /// </summary>
 public static class RunRequestVerifier
 {
@@ -116,8 +117,8 @@ public static class RunRequestVerifier
 
     /// <summary>
     /// Returns null if <paramref name="request"/> is an analyst's valid signed request to run <paramref name="computation"/>
-    /// (its id and its hash) with exactly <paramref name="parameters"/>, from which <paramref name="jobId"/> derives, signed at most
-    /// <see cref="MaxAge"/> before <paramref name="now"/>; else a one-line reason that echoes no parameter value.
+    /// (its id and its hash) with exactly <paramref name="parameters"/>, from which <paramref name="jobId"/> derives, signed at
+    /// most <see cref="MaxAge"/> before <paramref name="now"/>; else a one-line reason that echoes no parameter value.
     /// </summary>
     public static string? Verify(ContractDocument contract, ComputationDocument computation, string jobId, SignedRunRequest? request, IReadOnlyDictionary<string, string>? parameters, DateTimeOffset now)
     {

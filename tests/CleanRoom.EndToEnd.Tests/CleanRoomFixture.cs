@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CleanRoom.Attestation;
 using CleanRoom.Cli;
 using CleanRoom.Core;
 using CleanRoom.Core.Api;
@@ -98,6 +99,17 @@ public sealed class CleanRoomFixture : IAsyncLifetime
         using var api = Api("advertiser");
         var job = await PartyOperations.RunAsync(api, computationId, new Dictionary<string, string>(), default);
         return await PartyOperations.WaitAsync(api, job.Id, TimeSpan.FromMinutes(3), default);
+    }
+
+    /// <summary>Fetches a job's result bundle as the advertiser, asserts it verifies offline (simulated policy, the advertiser's output) and returns the verification.</summary>
+    internal async Task<ResultVerification> VerifiedResultAsync(string jobId)
+    {
+        using var analyst = Api("advertiser");
+        var bundle = await analyst.GetAsync<ResultBundle>($"api/jobs/{jobId}/result", default);
+        var policy = AttestationPolicy.Load(Path.Combine(Processes.Policies, "simulated.json")).Policy!;
+        var verification = ResultVerifier.Verify(bundle, policy, DateTimeOffset.UtcNow, recipient: Parties["advertiser"]);
+        Assert.True(verification.IsValid, string.Join("\n", verification.Checks.Where(c => !c.Passed).Select(c => c.Name + ": " + c.Detail)));
+        return verification;
     }
 
     internal async Task<AuditExport> AuditAsync()

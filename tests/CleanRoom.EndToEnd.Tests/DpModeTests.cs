@@ -1,4 +1,3 @@
-using CleanRoom.Attestation;
 using CleanRoom.Cli;
 using CleanRoom.Core;
 using CleanRoom.Core.Api;
@@ -49,12 +48,7 @@ public sealed class DpModeTests(CleanRoomFixture f)
 
         var job = await f.RunAndWaitAsync(computation.Id);
         Assert.True(job.State == "finished", $"job {job.State}: {job.Reason}\n{f.EnclaveOutput}");
-        using var analyst = f.Api("advertiser");
-        var bundle = await analyst.GetAsync<ResultBundle>($"api/jobs/{job.Id}/result", default);
-        var policy = AttestationPolicy.Load(Path.Combine(Processes.Policies, "simulated.json")).Policy!;
-        var verification = ResultVerifier.Verify(bundle, policy, DateTimeOffset.UtcNow, recipient: f.Parties["advertiser"]);
-
-        Assert.True(verification.IsValid, string.Join("\n", verification.Checks.Where(c => !c.Passed).Select(c => c.Name + ": " + c.Detail)));
+        var verification = await f.VerifiedResultAsync(job.Id);
         var record = verification.Record!;
         Assert.Equal(PrivacySpec.DpMode, record.Privacy.Mode);
         Assert.Equal(0.25m, record.Privacy.EpsilonCharged);

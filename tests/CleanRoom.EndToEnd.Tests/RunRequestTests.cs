@@ -1,4 +1,3 @@
-using CleanRoom.Attestation;
 using CleanRoom.Cli;
 using CleanRoom.Core;
 using CleanRoom.Core.Api;
@@ -62,12 +61,7 @@ public sealed class RunRequestTests(CleanRoomFixture f)
         var job = await RunAsync(id, "new-year");
 
         Assert.True(job.State == "finished", $"job {job.State}: {job.Reason}\n{f.EnclaveOutput}");
-        using var analyst = f.Api("advertiser");
-        var bundle = await analyst.GetAsync<ResultBundle>($"api/jobs/{job.Id}/result", default);
-        var policy = AttestationPolicy.Load(Path.Combine(Processes.Policies, "simulated.json")).Policy!;
-        var verification = ResultVerifier.Verify(bundle, policy, DateTimeOffset.UtcNow, recipient: f.Parties["advertiser"]);
-        Assert.True(verification.IsValid, string.Join("\n", verification.Checks.Where(c => !c.Passed).Select(c => c.Name + ": " + c.Detail)));
-        var record = verification.Record!;
+        var record = (await f.VerifiedResultAsync(job.Id)).Record!;
         Assert.Equal(new Dictionary<string, string> { ["campaign"] = "new-year" }, record.Parameters);
         // The id is the one the signed request derives (key id and nonce), which the enclave checked.
         using var c = new SqliteConnection($"Data Source={Database};Mode=ReadOnly");

@@ -30,6 +30,7 @@ string[] valueOptions = args[0] switch
     _ => [],
 };
 string[] flagOptions = args[0] == "run" ? ["--simulated"] : [];
+var given = new HashSet<string>(StringComparer.Ordinal);
 for (var i = 1; i < args.Length; i++)
 {
     if (flagOptions.Contains(args[i]))
@@ -40,6 +41,13 @@ for (var i = 1; i < args.Length; i++)
     if (!valueOptions.Contains(args[i]))
     {
         Console.Error.WriteLine($"cleanroom-enclave: unknown option '{args[i]}' for '{args[0]}' (see --help)");
+        return 2;
+    }
+
+    // Only the first of two values would be read: refused rather than one of them silently ignored.
+    if (!given.Add(args[i]))
+    {
+        Console.Error.WriteLine($"cleanroom-enclave: {args[i]} is given more than once");
         return 2;
     }
 

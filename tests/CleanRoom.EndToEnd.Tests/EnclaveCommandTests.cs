@@ -44,4 +44,27 @@ public sealed class EnclaveCommandTests
         Assert.Contains("unknown option '--force' for 'sim-hardware'", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), "never-written")));
     }
+
+    [Fact]
+    public async Task An_option_given_twice_is_refused_rather_than_one_value_silently_winning()
+    {
+        var first = Path.Combine(Path.GetTempPath(), "never-written-" + Guid.NewGuid().ToString("N"));
+        var second = Path.Combine(Path.GetTempPath(), "never-written-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (code, output) = await EnclaveAsync("sim-hardware", "--dir", first, "--dir", second);
+
+            Assert.Equal(2, code);
+            Assert.Contains("--dir is given more than once", output, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(first));
+            Assert.False(Directory.Exists(second));
+        }
+        finally
+        {
+            foreach (var dir in new[] { first, second }.Where(Directory.Exists))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
 }

@@ -86,11 +86,15 @@ public static class GovernanceEndpoints
 
         var exists = await db.WriteAsync<ApiException?>((c, tx) =>
         {
-            if (Store.FindContract(c, tx, contract.Id) is not null)
+            if (Store.FindContract(c, tx, contract.Id) is { } existing)
             {
-                // Audited in this transaction and returned, so that the entry commits.
+                // Audited in this transaction and returned, so that the entry commits. The name the caller authenticated
+                // under comes from the document it sent, which anyone can write: the entry names the caller as the
+                // existing contract knows its key, or by key id if it is no party of it, never by a name it chose.
                 var reason = $"contract '{contract.Id}' already exists; a change is a new contract id or version";
-                audit.Append(c, tx, party.Name, "contract.drafted", target, "refused", "contract.exists", reason);
+                var keyId = PartyKeys.KeyId(party.SigningKey);
+                var actor = existing.Document.FindPartyByKeyId(keyId)?.Name ?? "key:" + keyId[..Math.Min(12, keyId.Length)];
+                audit.Append(c, tx, actor, "contract.drafted", target, "refused", "contract.exists", reason);
                 return ApiException.Conflict("contract.exists", reason);
             }
 

@@ -36,6 +36,26 @@ public sealed class RefusalAuditTests(CleanRoomFixture f)
     }
 
     [Fact]
+    public async Task A_stranger_who_drafts_under_an_existing_id_is_not_audited_under_a_partys_name()
+    {
+        // Mallory is no party of the contract. She authenticates against a document of her own under its id, in which she
+        // calls herself "manager": the refusal entry must not put her action in the real manager's name.
+        var mallory = f.Parties["mallory"];
+        var forged = f.Contract with
+        {
+            Parties = [.. f.Contract.Parties.Select(p => p.Name == "manager" ? p with { SigningKey = mallory.Identity.SigningKey, EncryptionKey = mallory.Identity.EncryptionKey } : p)],
+        };
+        var before = (await f.AuditAsync()).Entries.Count;
+        using var api = new ApiClient(f.Server, mallory);
+        var ex = await Assert.ThrowsAsync<CliException>(() => PartyOperations.DraftContractAsync(api, JsonSerializer.SerializeToUtf8Bytes(forged, CanonicalJson.SerializerOptions), default));
+        Assert.Equal("contract.exists", ex.Code);
+
+        var entries = (await f.AuditAsync()).Entries.Skip(before).ToList();
+        Assert.DoesNotContain(entries, e => e.Actor == "manager");
+        Assert.Contains(entries, e => e.Actor == "key:" + mallory.Id[..12] && e.Action == "contract.drafted" && e.Target == "contract/" + f.Contract.Id && e.ReasonCode == "contract.exists");
+    }
+
+    [Fact]
     public async Task A_vote_that_does_not_parse_or_comes_after_a_veto_is_refused_and_audited()
     {
         const string id = "vetoed-audit";

@@ -49,11 +49,19 @@ public static class GovernanceEndpoints
         }
     }
 
+    // A body is read strictly: a null where the type has no null (say "computation": null, "recipients": null) or a
+    // missing constructor argument is malformed, not a NullReferenceException later (a 500 that nothing audits).
+    private static readonly JsonSerializerOptions s_bodyOptions = new(CanonicalJson.SerializerOptions)
+    {
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+    };
+
     private static T ParseBody<T>(byte[] body, string what)
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(body, CanonicalJson.SerializerOptions)
+            return JsonSerializer.Deserialize<T>(body, s_bodyOptions)
                 ?? throw ApiException.BadRequest("request.malformed", $"{what} refused: the body is empty");
         }
         catch (JsonException)
@@ -243,6 +251,13 @@ public static class GovernanceEndpoints
             throw await Refuse("contract.not_active", $"computation refused: contract '{id}' is {EffectiveState(row, time)}, not active");
         }
 
+        // Element nulls are not covered by the body's nullable annotations ("recipients": [null]): malformed as well.
+        if (computation.Recipients.Any(r => r is null) || computation.Parameters.Any(p => p is null)
+            || computation.Privacy.Dp is { } dpSpec && (dpSpec.Bounds.Any(b => b is null) || dpSpec.PublicGroups?.Any(g => g is null || g.Any(v => v is null)) == true))
+        {
+            throw await Refuse("request.malformed", "computation proposal refused: the body is not valid JSON of the expected shape");
+        }
+
         if (!PartyIdentity.IsValidName(computation.Id) || computation.ContractId != id || computation.ContractHash != row.Hash || computation.ProposedBy != party.Name)
         {
             throw await Refuse("computation.malformed", "computation refused: its id, contract, contract hash or proposer does not match this request");
@@ -398,6 +413,6 @@ public static class GovernanceEndpoints
     }
 }
 
-public sealed record TerminateRequest(string? Reason);
+public sealed record TerminateRequest(string? Reason = null);
 
 public sealed record ContractTermination(string Id, string State, IReadOnlyList<string> CancelledJobs);

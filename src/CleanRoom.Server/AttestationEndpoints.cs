@@ -25,7 +25,9 @@ public static class AttestationEndpoints
     {
         if (http.Request.Query["api-version"] != "2022-08-01")
         {
-            throw ApiException.BadRequest("attest.api_version", "attestation refused: api-version must be 2022-08-01");
+            const string badVersion = "attestation refused: api-version must be 2022-08-01";
+            await audit.AppendAsync("anonymous", "attestation.refused", "attestation", "refused", "attest.api_version", badVersion);
+            throw ApiException.BadRequest("attest.api_version", badVersion);
         }
 
         var body = await GovernanceEndpoints.ReadBodyAsync(http, 1024 * 1024);
@@ -44,7 +46,9 @@ public static class AttestationEndpoints
         var target = $"key/{name}";
         if (http.Request.Query["api-version"] != KeyReleaseResponse.ApiVersion)
         {
-            throw ApiException.BadRequest("release.api_version", "key release refused: api-version must be 7.4");
+            const string badVersion = "key release refused: api-version must be 7.4";
+            await audit.AppendAsync("anonymous", "key.release", target, "refused", "release.api_version", badVersion);
+            throw ApiException.BadRequest("release.api_version", badVersion);
         }
 
         var body = await GovernanceEndpoints.ReadBodyAsync(http, 1024 * 1024);

@@ -69,7 +69,10 @@ public static class DatasetEndpoints
         var wrappedKey = http.Request.Headers[WrappedKeyHeader].ToString();
         if (declared.Length != 64 || !declared.All(char.IsAsciiHexDigitLower))
         {
-            throw ApiException.BadRequest("dataset.bad_digest", "publication refused: CleanRoom-Content-SHA256 must be the lowercase hex SHA-256 of the ciphertext");
+            // Refused before the request is authenticated (the digest is what it signs): audited as anonymous.
+            const string badDigest = "publication refused: CleanRoom-Content-SHA256 must be the lowercase hex SHA-256 of the ciphertext";
+            await audit.AppendAsync("anonymous", "dataset.published", $"dataset/{id}/{name}", "refused", "dataset.bad_digest", badDigest);
+            throw ApiException.BadRequest("dataset.bad_digest", badDigest);
         }
 
         var (_, party, _) = await AuthorizeOwnerAsync(id, name, declared, "publishing a dataset", http, store, audit, auth, time);

@@ -56,6 +56,35 @@ public sealed class RefusalAuditTests(CleanRoomFixture f)
     }
 
     [Fact]
+    public async Task Refusals_made_before_the_request_is_authenticated_are_audited_too()
+    {
+        // SECURITY.md: every refusal is audited, request.too_large being the one exception.
+        using var http = new HttpClient { BaseAddress = f.Server };
+        var target = $"dataset/{f.Contract.Id}/purchases";
+        using (var publish = new HttpRequestMessage(HttpMethod.Put, $"api/contracts/{f.Contract.Id}/datasets/purchases/ciphertext") { Content = new ByteArrayContent([1, 2, 3]) })
+        {
+            publish.Headers.Add(RequestSignature.ContentSha256Header, "not-a-digest");
+            using var response = await http.SendAsync(publish);
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        }
+
+        using (var response = await http.PostAsync("attest/SevSnpVm?api-version=1999-01-01", new ByteArrayContent([])))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        }
+
+        using (var response = await http.PostAsync("keys/some-key/1/release?api-version=1.0", new ByteArrayContent([])))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        }
+
+        var log = await f.AuditAsync();
+        Assert.Contains(log.Entries, e => e.Action == "dataset.published" && e.Target == target && e.Outcome == "refused" && e.ReasonCode == "dataset.bad_digest");
+        Assert.Contains(log.Entries, e => e.Action == "attestation.refused" && e.Outcome == "refused" && e.ReasonCode == "attest.api_version");
+        Assert.Contains(log.Entries, e => e.Action == "key.release" && e.Target == "key/some-key" && e.Outcome == "refused" && e.ReasonCode == "release.api_version");
+    }
+
+    [Fact]
     public async Task A_vote_that_does_not_parse_or_comes_after_a_veto_is_refused_and_audited()
     {
         const string id = "vetoed-audit";

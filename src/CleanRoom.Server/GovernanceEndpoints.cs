@@ -251,9 +251,10 @@ public static class GovernanceEndpoints
             throw await Refuse("contract.not_active", $"computation refused: contract '{id}' is {EffectiveState(row, time)}, not active");
         }
 
-        // Element nulls are not covered by the body's nullable annotations ("recipients": [null]): malformed as well.
+        // Element nulls are not covered by the body's nullable annotations ("recipients": [null]): malformed as well. A null
+        // value inside a public group is not one of them: it names the NULL group key (DpGroupKey encodes it).
         if (computation.Recipients.Any(r => r is null) || computation.Parameters.Any(p => p is null)
-            || computation.Privacy.Dp is { } dpSpec && (dpSpec.Bounds.Any(b => b is null) || dpSpec.PublicGroups?.Any(g => g is null || g.Any(v => v is null)) == true))
+            || computation.Privacy.Dp is { } dpSpec && (dpSpec.Bounds.Any(b => b is null) || dpSpec.PublicGroups?.Any(g => g is null) == true))
         {
             throw await Refuse("request.malformed", "computation proposal refused: the body is not valid JSON of the expected shape");
         }

@@ -34,4 +34,29 @@ public sealed class MalformedBodyTests(CleanRoomFixture f)
         Assert.Equal((HttpStatusCode.BadRequest, "request.malformed"), (status, code));
         Assert.Contains((await f.AuditAsync()).Entries.Skip(before), e => e.Actor == "advertiser" && e.Action == "computation.proposed" && e.Outcome == "refused" && e.ReasonCode == "request.malformed");
     }
+
+    [Fact]
+    public async Task A_null_value_in_a_public_group_is_not_malformed_it_names_the_null_group()
+    {
+        var computation = f.Computation("public-null-group", Sql) with
+        {
+            Privacy = new CleanRoom.Core.PrivacySpec(CleanRoom.Core.PrivacySpec.DpMode)
+            {
+                Dp = new CleanRoom.Core.DpSpec
+                {
+                    Epsilon = 0.5m,
+                    Delta = 0m,
+                    MaxGroupsContributed = 1,
+                    Bounds = [new("n", 0m, 5m)],
+                    PublicGroups = [["summer-sale"], [null!]],
+                },
+            },
+        };
+        using var advertiser = f.Api("advertiser");
+
+        var proposed = await CleanRoom.Cli.PartyOperations.ProposeAsync(advertiser, computation, default);
+
+        Assert.Equal("proposed", proposed.State);
+        Assert.Contains("partition selection public (2 group(s))", proposed.AnalysisSummary, StringComparison.Ordinal);
+    }
 }

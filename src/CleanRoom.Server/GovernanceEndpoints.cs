@@ -70,7 +70,7 @@ public static class GovernanceEndpoints
         }
     }
 
-    private static async Task<IResult> DraftContract(HttpContext http, Database db, AuditLog audit, RequestAuthenticator auth, TimeProvider time, ServerPolicies policies)
+    private static async Task<IResult> DraftContract(HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time, ServerPolicies policies)
     {
         var body = await ReadBodyAsync(http);
         var parsed = ContractDocument.Parse(body);
@@ -83,6 +83,19 @@ public static class GovernanceEndpoints
 
         var contract = parsed.Contract!;
         var target = "contract/" + contract.Id;
+
+        // The caller authenticates against the document it sent, which anyone can write, under any name it likes. Under the
+        // id of a contract that exists, its entries would land in that contract's trail in a party's name: there the caller
+        // authenticates against the existing contract instead (a stranger is refused as no party of it), and the draft is
+        // refused as existing, in the caller's real name.
+        if (store.FindContract(contract.Id) is { } current)
+        {
+            var caller = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), current.Document, target, http.RequestAborted);
+            var reason = $"contract '{contract.Id}' already exists; a change is a new contract id or version";
+            await audit.AppendAsync(caller.Name, "contract.drafted", target, "refused", "contract.exists", reason);
+            throw ApiException.Conflict("contract.exists", reason);
+        }
+
         var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), contract, target, http.RequestAborted);
         await auth.RequireRoleAsync(party, Roles.ContractManager, "drafting a contract", target, http.RequestAborted);
         if (!policies.HasReleasePolicy(contract.AttestationPolicy))
@@ -96,9 +109,8 @@ public static class GovernanceEndpoints
         {
             if (Store.FindContract(c, tx, contract.Id) is { } existing)
             {
-                // Audited in this transaction and returned, so that the entry commits. The name the caller authenticated
-                // under comes from the document it sent, which anyone can write: the entry names the caller as the
-                // existing contract knows its key, or by key id if it is no party of it, never by a name it chose.
+                // Created since the check above (a race): audited in this transaction and returned, so that the entry
+                // commits, naming the caller as the existing contract knows its key, or by key id, never by a name it chose.
                 var reason = $"contract '{contract.Id}' already exists; a change is a new contract id or version";
                 var keyId = PartyKeys.KeyId(party.SigningKey);
                 var actor = existing.Document.FindPartyByKeyId(keyId)?.Name ?? "key:" + keyId[..Math.Min(12, keyId.Length)];

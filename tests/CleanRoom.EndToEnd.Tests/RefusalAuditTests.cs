@@ -35,24 +35,40 @@ public sealed class RefusalAuditTests(CleanRoomFixture f)
             "computation.exists", "advertiser", "computation.proposed", "computation/" + CleanRoomFixture.ComputationId);
     }
 
-    [Fact]
-    public async Task A_stranger_who_drafts_under_an_existing_id_is_not_audited_under_a_partys_name()
+    [Theory]
+    [InlineData("manager", null)]
+    [InlineData("manager", "not-installed")]
+    [InlineData("retailer", null)]
+    public async Task A_stranger_who_drafts_under_an_existing_id_is_not_audited_under_a_partys_name(string impersonated, string? policy)
     {
-        // Mallory is no party of the contract. She authenticates against a document of her own under its id, in which she
-        // calls herself "manager": the refusal entry must not put her action in the real manager's name.
+        // Mallory is no party of the contract. She signs a document of her own under its id in which she holds a real
+        // party's name (with an uninstalled policy, or as the retailer, who may not draft, so that a later check would
+        // refuse it): no entry in that contract's trail may put her action in that party's name. She is refused as no
+        // party of the contract that exists.
         var mallory = f.Parties["mallory"];
         var forged = f.Contract with
         {
-            Parties = [.. f.Contract.Parties.Select(p => p.Name == "manager" ? p with { SigningKey = mallory.Identity.SigningKey, EncryptionKey = mallory.Identity.EncryptionKey } : p)],
+            Parties = [.. f.Contract.Parties.Select(p => p.Name == impersonated ? p with { SigningKey = mallory.Identity.SigningKey, EncryptionKey = mallory.Identity.EncryptionKey } : p)],
+            AttestationPolicy = policy ?? f.Contract.AttestationPolicy,
         };
         var before = (await f.AuditAsync()).Entries.Count;
         using var api = new ApiClient(f.Server, mallory);
         var ex = await Assert.ThrowsAsync<CliException>(() => PartyOperations.DraftContractAsync(api, JsonSerializer.SerializeToUtf8Bytes(forged, CanonicalJson.SerializerOptions), default));
-        Assert.Equal("contract.exists", ex.Code);
+        Assert.Equal("auth.not_a_party", ex.Code);
 
         var entries = (await f.AuditAsync()).Entries.Skip(before).ToList();
-        Assert.DoesNotContain(entries, e => e.Actor == "manager");
-        Assert.Contains(entries, e => e.Actor == "key:" + mallory.Id[..12] && e.Action == "contract.drafted" && e.Target == "contract/" + f.Contract.Id && e.ReasonCode == "contract.exists");
+        Assert.DoesNotContain(entries, e => e.Actor == impersonated);
+        Assert.Contains(entries, e => e.Actor == "key:" + mallory.Id[..12] && e.Target == "contract/" + f.Contract.Id && e.ReasonCode == "auth.not_a_party");
+    }
+
+    [Fact]
+    public async Task A_party_who_drafts_under_an_existing_id_is_refused_as_existing_in_its_own_name()
+    {
+        using var retailer = f.Api("retailer");
+        var ex = await Assert.ThrowsAsync<CliException>(() => PartyOperations.DraftContractAsync(retailer, JsonSerializer.SerializeToUtf8Bytes(f.Contract, CanonicalJson.SerializerOptions), default));
+
+        Assert.Equal("contract.exists", ex.Code);
+        Assert.Contains((await f.AuditAsync()).Entries, e => e.Actor == "retailer" && e.Action == "contract.drafted" && e.Target == "contract/" + f.Contract.Id && e.ReasonCode == "contract.exists");
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using CleanRoom.Core;
 using CleanRoom.Core.Api;
@@ -28,7 +27,7 @@ public static class JobEndpoints
         var view = store.ComputationView(id);
         var contract = store.FindContract(view.Computation.ContractId)!;
         var target = "computation/" + id;
-        var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), contract.Document, target, http.RequestAborted);
+        var (party, verified) = await auth.AuthenticateSignedAsync(http, Hashing.Sha256Hex(body), contract.Document, target, http.RequestAborted);
         await auth.RequireRoleAsync(party, Roles.Analyst, "running a computation", target, http.RequestAborted);
 
         async Task<ApiException> Refuse(int status, string code, string reason)
@@ -39,8 +38,7 @@ public static class JobEndpoints
 
         // The enclave checks the signed request itself (RunRequestVerifier), so it must be one the enclave can check: the
         // exact path of this computation, and a body read the strict way the enclave reads it.
-        var signedPath = http.Request.Path.Value + http.Request.QueryString.Value;
-        if (!string.Equals(signedPath, RunRequestVerifier.PathFor(id), StringComparison.Ordinal))
+        if (!string.Equals(verified.PathAndQuery, RunRequestVerifier.PathFor(id), StringComparison.Ordinal))
         {
             throw await Refuse(400, "job.bad_request", $"run refused: a run request must be signed for exactly {RunRequestVerifier.PathFor(id)}, with no query");
         }
@@ -52,14 +50,7 @@ public static class JobEndpoints
 
         var requestedParameters = runBody.Parameters;
 
-        var headers = http.Request.Headers;
-        var signedRequest = new SignedRunRequest(
-            headers[RequestSignature.KeyIdHeader].ToString(),
-            signedPath,
-            long.Parse(headers[RequestSignature.TimestampHeader].ToString(), CultureInfo.InvariantCulture),
-            headers[RequestSignature.NonceHeader].ToString(),
-            headers[RequestSignature.SignatureHeader].ToString(),
-            Hashing.B64Url(body));
+        var signedRequest = new SignedRunRequest(verified.KeyId, verified.PathAndQuery, verified.Timestamp, verified.Nonce, verified.Signature, Hashing.B64Url(body));
 
         var contractState = GovernanceEndpoints.EffectiveState(contract, time);
         if (contractState != "active")

@@ -8,7 +8,11 @@ namespace CleanRoom.Server;
 /// </summary>
 public sealed class RequestAuthenticator(Database db, AuditLog audit, TimeProvider time)
 {
-    public async Task<ContractParty> AuthenticateAsync(HttpContext http, string contentSha256Hex, ContractDocument contract, string target, CancellationToken cancellationToken)
+    public async Task<ContractParty> AuthenticateAsync(HttpContext http, string contentSha256Hex, ContractDocument contract, string target, CancellationToken cancellationToken) =>
+        (await AuthenticateSignedAsync(http, contentSha256Hex, contract, target, cancellationToken)).Party;
+
+    /// <summary>As <see cref="AuthenticateAsync"/>, and also returns the request's signed fields exactly as verified.</summary>
+    public async Task<(ContractParty Party, VerifiedRequest Request)> AuthenticateSignedAsync(HttpContext http, string contentSha256Hex, ContractDocument contract, string target, CancellationToken cancellationToken)
     {
         var h = http.Request.Headers;
         string keyId = h[RequestSignature.KeyIdHeader].ToString();
@@ -64,7 +68,7 @@ public sealed class RequestAuthenticator(Database db, AuditLog audit, TimeProvid
             throw await Refuse(401, "auth.replayed_request", "request refused: its nonce was already used (replay)");
         }
 
-        return party;
+        return (party, new VerifiedRequest(keyId, pathAndQuery, timestamp, nonce, signature));
     }
 
     public async Task RequireRoleAsync(ContractParty party, string role, string action, string target, CancellationToken cancellationToken)
@@ -77,3 +81,6 @@ public sealed class RequestAuthenticator(Database db, AuditLog audit, TimeProvid
         }
     }
 }
+
+/// <summary>The signed fields of a request that <see cref="RequestAuthenticator"/> verified (see RequestSignature).</summary>
+public sealed record VerifiedRequest(string KeyId, string PathAndQuery, long Timestamp, string Nonce, string Signature);

@@ -13,14 +13,38 @@ public static class EnclaveEndpoints
     /// <summary>Failure-report outcome for a job the enclave stopped in flight because the server said it no longer runs.</summary>
     public const string JobCancelledOutcome = "cancelled";
 
+    private const string SessionItem = "cleanroom.enclave-session";
+
     public static void Map(WebApplication app)
     {
-        app.MapPost("/api/enclave/jobs/claim", Claim);
-        app.MapPost("/api/enclave/jobs/{id}/dataset-keys", DatasetKeys);
-        app.MapGet("/api/enclave/jobs/{id}/datasets/{name}/ciphertext", Ciphertext);
-        app.MapPost("/api/enclave/jobs/{id}/result", SubmitResult);
-        app.MapPost("/api/enclave/jobs/{id}/failure", ReportFailure);
-        app.MapPost("/api/enclave/jobs/{id}/heartbeat", Heartbeat);
+        var jobs = app.MapGroup("/api/enclave/jobs").AddEndpointFilter(AuditJobRefusalsAsync);
+        jobs.MapPost("/claim", Claim);
+        jobs.MapPost("/{id}/dataset-keys", DatasetKeys);
+        jobs.MapGet("/{id}/datasets/{name}/ciphertext", Ciphertext);
+        jobs.MapPost("/{id}/result", SubmitResult);
+        jobs.MapPost("/{id}/failure", ReportFailure);
+        jobs.MapPost("/{id}/heartbeat", Heartbeat);
+    }
+
+    /// <summary>
+    /// An attested enclave's call about a job that is not its own, not running, or unknown (<c>job.not_claimed</c>,
+    /// <c>job.not_running</c>, <c>*.not_found</c>: the 403s and 404s below) is written to the audit log under the enclave's
+    /// name before it is answered, as <c>enclave.refused</c>: an enclave still at work on a job that was requeued, or one
+    /// asking for what it was never given, leaves a trace. The other refusals are audited where they are made.
+    /// </summary>
+    private static async ValueTask<object?> AuditJobRefusalsAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (ApiException ex) when (ex.Status is 403 or 404 && context.HttpContext.Items[SessionItem] is EnclaveSession session)
+        {
+            var id = context.HttpContext.Request.RouteValues["id"] as string;
+            var audit = context.HttpContext.RequestServices.GetRequiredService<AuditLog>();
+            await audit.AppendAsync(session.Actor, "enclave.refused", id is null ? "queue" : "job/" + id, "refused", ex.Code, ex.Message);
+            throw;
+        }
     }
 
     private static async Task<EnclaveSession> AuthenticateAsync(HttpContext http, LocalAttestation attestation, AuditLog audit, string target)
@@ -35,6 +59,7 @@ public static class EnclaveEndpoints
             throw ApiException.Unauthorized(session.ErrorCode!, reason);
         }
 
+        http.Items[SessionItem] = session;
         return session;
     }
 

@@ -96,6 +96,53 @@ public sealed class ResultWithholdingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_enclave_calling_about_a_job_it_does_not_hold_is_refused_and_the_audit_names_it()
+    {
+        var contract = await LongJob.CreateAsync(_url, _parties, "not-held", _root, rows: 100);
+        using var holderKeys = new EnclaveKeys();
+        using var holder = await AttestedEnclaveAsync(holderKeys);
+        using var otherKeys = new EnclaveKeys();
+        using var other = await AttestedEnclaveAsync(otherKeys);
+        using var analyst = new ApiClient(_url, _parties["advertiser"]);
+        var job = await PartyOperations.RunAsync(analyst, LongJob.ComputationId(contract.Id), new Dictionary<string, string>(), default);
+        Assert.Equal(job.Id, (await holder.ClaimAsync(default))?.JobId);
+
+        // Another attested enclave asks about the job the first one holds: each call is refused, nothing is released.
+        var calls = new Func<Task>[]
+        {
+            () => other.HeartbeatAsync(job.Id, default, wait: false),
+            () => other.DatasetKeysAsync(job.Id, default),
+            () => other.CiphertextAsync(job.Id, "purchases", default),
+            () => other.SubmitResultAsync(job.Id, "not.a.result", default),
+            () => other.ReportFailureAsync(job.Id, new JobFailureReport("probe", "probe", "failed"), default),
+        };
+        foreach (var call in calls)
+        {
+            Assert.Equal("job.not_claimed", (await Assert.ThrowsAsync<JobRefusalException>(call)).Code);
+        }
+
+        Assert.Equal("job.not_found", (await Assert.ThrowsAsync<JobRefusalException>(() => other.HeartbeatAsync("job-0000000000000000", default, wait: false))).Code);
+
+        // The holder, once consent is revoked, may no longer download the data of the job it holds.
+        using (var retailer = new ApiClient(_url, _parties["retailer"]))
+        {
+            await retailer.PostAsync<object>($"api/contracts/{contract.Id}/consent/revoke", new { scope = "dataset", target = "purchases" }, default);
+        }
+
+        Assert.Equal("job.not_running", (await Assert.ThrowsAsync<JobRefusalException>(() => holder.CiphertextAsync(job.Id, "purchases", default))).Code);
+
+        var log = (await analyst.GetAsync<AuditExport>($"api/contracts/{contract.Id}/audit", default)).Entries;
+        var started = Assert.Single(log, e => e.Action == "job.started" && e.Target == "job/" + job.Id);
+        var refused = log.Where(e => e.Action == "enclave.refused").ToList();
+        Assert.All(refused, e => Assert.Equal("refused", e.Outcome));
+        var byOther = refused.Where(e => e.Target == "job/" + job.Id && e.ReasonCode == "job.not_claimed").ToList();
+        Assert.Equal(calls.Length, byOther.Count);
+        Assert.All(byOther, e => Assert.True(e.Actor.StartsWith("enclave:", StringComparison.Ordinal) && e.Actor != started.Actor, e.Actor));
+        Assert.Single(refused, e => e.Target == "job/job-0000000000000000" && e.ReasonCode == "job.not_found" && e.Actor == byOther[0].Actor);
+        Assert.Single(refused, e => e.Target == "job/" + job.Id && e.ReasonCode == "job.not_running" && e.Actor == started.Actor);
+    }
+
+    [Fact]
     public async Task The_enclave_checks_consent_before_releasing_a_result_and_withholds_it_when_revoked_or_when_the_server_is_unreachable()
     {
         var contract = await LongJob.CreateAsync(_url, _parties, "precheck", _root, rows: 100);

@@ -53,7 +53,7 @@ public static class AttestationTokenValidator
         {
             if (header is null)
             {
-                return TokenValidationResult.Failure(TokenErrorCodes.Malformed, "the token header is not a JSON object");
+                return TokenValidationResult.Failure(TokenErrorCodes.Malformed, "the token header is not a JSON object of valid text");
             }
 
             JsonElement h = header.RootElement;
@@ -103,7 +103,7 @@ public static class AttestationTokenValidator
         using JsonDocument? payload = ParseObject(payloadBytes);
         if (payload is null)
         {
-            return TokenValidationResult.Failure(TokenErrorCodes.Malformed, "the token payload is not a JSON object");
+            return TokenValidationResult.Failure(TokenErrorCodes.Malformed, "the token payload is not a JSON object of valid text");
         }
 
         return ValidateClaims(payload.RootElement, options);
@@ -287,21 +287,14 @@ public static class AttestationTokenValidator
 
     private static JsonDocument? ParseObject(byte[] utf8)
     {
-        try
+        JsonDocument? doc = Jose.TryParseStrict(utf8);
+        if (doc is { RootElement.ValueKind: JsonValueKind.Object })
         {
-            JsonDocument doc = JsonDocument.Parse(utf8, Jose.StrictJson);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object)
-            {
-                return doc;
-            }
+            return doc;
+        }
 
-            doc.Dispose();
-            return null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
+        doc?.Dispose();
+        return null;
     }
 
     private static string Truncate(string s) => s.Length <= 16 ? s : s[..16] + "…";

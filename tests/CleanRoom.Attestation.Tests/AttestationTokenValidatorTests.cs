@@ -274,4 +274,34 @@ public sealed class AttestationTokenValidatorTests : IClassFixture<AuthorityFixt
 
         Assert.Equal(TokenErrorCodes.CriticalHeaderUnsupported, Validate(forged).ErrorCode);
     }
+
+    [Theory]
+    [InlineData("{\"alg\":\"\\ud800\",\"kid\":\"k\"}")]
+    [InlineData("{\"alg\":\"RS256\",\"kid\":\"\\ud800\"}")]
+    [InlineData("{\"alg\":\"RS256\",\"kid\":\"k\",\"typ\":\"\\udc00\"}")]
+    [InlineData("{\"alg\":\"RS256\",\"kid\":\"k\",\"\\ud800\":1}")]
+    public void Header_escaping_a_lone_surrogate_is_refused_as_malformed_not_thrown(string header)
+    {
+        // The header is read before any signature check: an unauthenticated caller chooses it.
+        string forged = B64(header) + "." + _token.Split('.')[1] + "." + _token.Split('.')[2];
+
+        Assert.Equal(TokenErrorCodes.Malformed, Validate(forged).ErrorCode);
+    }
+
+    [Fact]
+    public void Signed_payload_escaping_a_lone_surrogate_is_refused_as_malformed_not_thrown()
+    {
+        using var key = RSA.Create(2048);
+        (string token, string jwks) = SignedWithTimes(key, "\"exp\":253402300799,\"jti\":\"\\ud800\"");
+
+        Assert.Equal(TokenErrorCodes.Malformed, AttestationTokenValidator.Validate(token, jwks, Options()).ErrorCode);
+    }
+
+    [Fact]
+    public void Jwks_escaping_a_lone_surrogate_is_refused_not_thrown()
+    {
+        string jwks = _f.Authority.JwksJson.Replace("{\"keys\":[", "{\"keys\":[{\"kid\":\"\\ud800\"},", StringComparison.Ordinal);
+
+        Assert.Equal(TokenErrorCodes.JwksInvalid, AttestationTokenValidator.Validate(_token, jwks, Options()).ErrorCode);
+    }
 }

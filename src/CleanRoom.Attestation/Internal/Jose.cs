@@ -11,6 +11,51 @@ internal static class Jose
 {
     public static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false, MaxDepth = 32 };
 
+    /// <summary>
+    /// Parses strict JSON, or returns null. JSON escapes can spell a lone UTF-16 surrogate ("\ud800"); the reader accepts it
+    /// but every later GetString or property name throws, so such a document is refused here with the malformed ones.
+    /// </summary>
+    public static JsonDocument? TryParseStrict(ReadOnlyMemory<byte> utf8)
+    {
+        JsonDocument? doc = null;
+        try
+        {
+            doc = JsonDocument.Parse(utf8, StrictJson);
+            CheckText(doc.RootElement);
+            return doc;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            doc?.Dispose();
+            return null;
+        }
+    }
+
+    private static void CheckText(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (JsonProperty property in element.EnumerateObject())
+                {
+                    _ = property.Name;
+                    CheckText(property.Value);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                foreach (JsonElement item in element.EnumerateArray())
+                {
+                    CheckText(item);
+                }
+
+                break;
+            case JsonValueKind.String:
+                _ = element.GetString();
+                break;
+        }
+    }
+
     public static string Encode(ReadOnlySpan<byte> bytes) => Base64Url.EncodeToString(bytes);
 
     public static bool TryDecode(string? text, out byte[] bytes)

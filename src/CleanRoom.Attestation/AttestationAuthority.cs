@@ -187,19 +187,19 @@ public sealed class AttestationAuthority : IDisposable
         }
 
         JsonElement runtime;
-        try
+        using (JsonDocument? doc = Jose.TryParseStrict(request.RuntimeData))
         {
-            using JsonDocument doc = JsonDocument.Parse(request.RuntimeData, Jose.StrictJson);
+            if (doc is null)
+            {
+                return AttestResult.Failure(AttestErrorCodes.RuntimeDataInvalid, "runtime data is not valid JSON (or repeats a property, or escapes a lone UTF-16 surrogate)");
+            }
+
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return AttestResult.Failure(AttestErrorCodes.RuntimeDataInvalid, "runtime data must be a JSON object");
             }
 
             runtime = doc.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return AttestResult.Failure(AttestErrorCodes.RuntimeDataInvalid, "runtime data is not valid JSON (or repeats a property)");
         }
 
         PolicyEvaluationResult decision = _policy.Evaluate(evidence, SHA256.HashData(request.RuntimeData));

@@ -136,6 +136,8 @@ public sealed class AttestationAuthorityTests : IClassFixture<AuthorityFixture>
     [InlineData("not json")]
     [InlineData("[1,2]")]
     [InlineData("{\"keys\":[],\"keys\":[]}")]
+    [InlineData("{\"keys\":[],\"x\":\"\\ud800\"}")]
+    [InlineData("{\"keys\":[],\"\\udc00\":1}")]
     public void Runtime_data_that_is_not_a_json_object_gets_no_token(string runtime)
     {
         AttestResult result = _f.Authority.Attest(Request(_f.Platform, runtimeJson: runtime));

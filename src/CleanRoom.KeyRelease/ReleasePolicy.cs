@@ -47,7 +47,7 @@ public sealed class ReleasePolicy
     {
         if (!KeyReleaseJson.TryParse(json, out var document))
         {
-            return ReleasePolicyParseResult.Malformed("not valid JSON (or duplicate property names).");
+            return ReleasePolicyParseResult.Malformed("not valid JSON (or duplicate property names, or a lone UTF-16 surrogate escape).");
         }
 
         using (document)
@@ -115,6 +115,11 @@ public sealed class ReleasePolicy
         if (tokenClaims.ValueKind != JsonValueKind.Object)
         {
             return ReleaseDecision.Denied(KeyReleaseErrorCodes.PolicyClaimsInvalid, "Release denied: token claims are not a JSON object.");
+        }
+
+        if (!KeyReleaseJson.IsWellFormedText(tokenClaims))
+        {
+            return ReleaseDecision.Denied(KeyReleaseErrorCodes.PolicyClaimsInvalid, "Release denied: token claims hold a string that is not valid UTF-16 (a lone surrogate escape).");
         }
 
         var issuer = PolicyAuthority.Normalize(KeyReleaseJson.GetString(tokenClaims, "iss"));

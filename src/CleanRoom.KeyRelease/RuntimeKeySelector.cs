@@ -27,6 +27,12 @@ public static class RuntimeKeySelector
                 "No wrapping key: the token has no x-ms-runtime.keys array.");
         }
 
+        if (!KeyReleaseJson.IsWellFormedText(keys))
+        {
+            return RuntimeKeySelection.Failure(KeyReleaseErrorCodes.RuntimeKeyInvalid,
+                "No wrapping key: x-ms-runtime.keys holds a string that is not valid UTF-16 (a lone surrogate escape).");
+        }
+
         foreach (var jwk in keys.EnumerateArray())
         {
             if (jwk.ValueKind != JsonValueKind.Object

@@ -158,4 +158,13 @@ public sealed class KeyHsmEnvelopeTests
     }
 
     private static byte[] Decode(string b64url) => System.Buffers.Text.Base64Url.DecodeFromChars(b64url);
+
+    [Fact]
+    public void An_envelope_escaping_a_lone_surrogate_is_malformed_not_thrown()
+    {
+        var keyHsm = TestKeys.B64(Encoding.UTF8.GetBytes("""{"schema_version":"\ud800"}"""));
+        using var result = KeyHsmEnvelope.TryOpen(keyHsm, TestKeys.Enclave);
+        Assert.False(result.IsSuccess);
+        Assert.Equal(KeyReleaseErrorCodes.KeyHsmMalformed, result.ErrorCode);
+    }
 }

@@ -178,4 +178,13 @@ public sealed class KeyReleaseResponseTests
         Assert.False(result.Value.Exportable);
         Assert.Empty(result.Value.Modulus);
     }
+
+    [Fact]
+    public void A_header_escaping_a_lone_surrogate_is_malformed_not_thrown_before_the_signature_check()
+    {
+        var header = TestKeys.B64(Encoding.UTF8.GetBytes("""{"alg":"\ud800"}"""));
+        var result = KeyReleaseResponse.Verify(header + ".e30.AA", TestKeys.Broker, null);
+        Assert.False(result.IsSuccess);
+        Assert.Equal(KeyReleaseErrorCodes.ResponseMalformed, result.ErrorCode);
+    }
 }

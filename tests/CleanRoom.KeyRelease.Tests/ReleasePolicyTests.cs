@@ -357,4 +357,28 @@ public sealed class ReleasePolicyTests
         var json = Policy("""{"claim":"a","exists":true}""");
         Assert.Equal(json, ParseOk(json).Json);
     }
+
+    [Theory]
+    [InlineData("""{"version":"\ud800","anyOf":[{"authority":"https://a.example","allOf":[{"claim":"a","equals":1}]}]}""")]
+    [InlineData("""{"version":"1.0.0","anyOf":[{"authority":"https://a.example\ud800","allOf":[{"claim":"a","equals":1}]}]}""")]
+    [InlineData("""{"version":"1.0.0","anyOf":[{"authority":"https://a.example","allOf":[{"claim":"\ud800","equals":1}]}]}""")]
+    [InlineData("""{"version":"1.0.0","anyOf":[{"authority":"https://a.example","allOf":[{"claim":"a","equals":"\udc00"}]}]}""")]
+    [InlineData("""{"\ud800":1,"version":"1.0.0","anyOf":[{"authority":"https://a.example","allOf":[{"claim":"a","equals":1}]}]}""")]
+    public void A_policy_escaping_a_lone_surrogate_is_malformed_not_thrown(string json)
+    {
+        var parsed = ReleasePolicy.Parse(json);
+        Assert.False(parsed.IsSuccess);
+        Assert.Equal(KeyReleaseErrorCodes.PolicyMalformed, parsed.ErrorCode);
+    }
+
+    [Theory]
+    [InlineData("""{"iss":"\ud800","a":"x"}""")]
+    [InlineData("""{"iss":"https://a.example","a":"\ud800"}""")]
+    public void Claims_escaping_a_lone_surrogate_are_denied_not_thrown(string claims)
+    {
+        var policy = ReleasePolicy.Parse("""{"version":"1.0.0","anyOf":[{"authority":"https://a.example","allOf":[{"claim":"a","equals":"x"}]}]}""").Policy!;
+        var decision = policy.Evaluate(TestKeys.Parse(claims));
+        Assert.False(decision.IsAllowed);
+        Assert.Equal(KeyReleaseErrorCodes.PolicyClaimsInvalid, decision.ErrorCode);
+    }
 }

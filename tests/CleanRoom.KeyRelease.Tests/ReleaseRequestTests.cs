@@ -41,4 +41,16 @@ public sealed class ReleaseRequestTests
         Assert.False(result.IsSuccess);
         Assert.Equal(KeyReleaseErrorCodes.RequestMalformed, result.ErrorCode);
     }
+
+    [Theory]
+    [InlineData("""{"target":"\ud800","enc":"RSA_AES_KEY_WRAP_256"}""")]
+    [InlineData("""{"target":"a.b.c","nonce":"\ud800","enc":"RSA_AES_KEY_WRAP_256"}""")]
+    [InlineData("""{"target":"a.b.c","enc":"\udc00"}""")]
+    [InlineData("""{"target":"a.b.c","enc":"RSA_AES_KEY_WRAP_256","\ud800":1}""")]
+    public void A_request_escaping_a_lone_surrogate_is_malformed_not_thrown(string json)
+    {
+        var request = ReleaseRequest.Parse(json);
+        Assert.False(request.IsSuccess);
+        Assert.Equal(KeyReleaseErrorCodes.RequestMalformed, request.ErrorCode);
+    }
 }

@@ -87,4 +87,11 @@ public sealed class RuntimeKeySelectorTests
         using var broken = RuntimeKeySelector.Select(Claims("""{"kty":"RSA","key_ops":["encrypt"],"n":"!!","e":"AQAB"}"""));
         Assert.Equal(KeyReleaseErrorCodes.RuntimeKeyInvalid, broken.ErrorCode);
     }
+
+    [Fact]
+    public void A_runtime_key_escaping_a_lone_surrogate_is_refused_not_thrown()
+    {
+        using var selection = RuntimeKeySelector.Select(Claims(Jwk(TestKeys.Enclave, "\\ud800", "\"use\":\"enc\",")));
+        Assert.Equal(KeyReleaseErrorCodes.RuntimeKeyInvalid, selection.ErrorCode);
+    }
 }

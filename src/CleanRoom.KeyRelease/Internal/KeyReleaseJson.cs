@@ -25,12 +25,13 @@ internal static class KeyReleaseJson
         try
         {
             document = JsonDocument.Parse(json, Strict);
-            return true;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return false;
         }
+
+        return KeepIfWellFormed(ref document);
     }
 
     public static bool TryParse(ReadOnlyMemory<byte> utf8, [NotNullWhen(true)] out JsonDocument? document)
@@ -39,11 +40,67 @@ internal static class KeyReleaseJson
         try
         {
             document = JsonDocument.Parse(utf8, Strict);
-            return true;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return false;
+        }
+
+        return KeepIfWellFormed(ref document);
+    }
+
+    /// <summary>
+    /// True when every string and property name is valid UTF-16 text. JSON escapes can spell a lone surrogate ("\ud800"):
+    /// the reader accepts it (and duplicate detection throws InvalidOperationException on it as a name), and every later
+    /// GetString throws, so such text is refused where it is read, like any other malformed JSON.
+    /// </summary>
+    public static bool IsWellFormedText(JsonElement element)
+    {
+        try
+        {
+            CheckText(element);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static bool KeepIfWellFormed([NotNullWhen(true)] ref JsonDocument? document)
+    {
+        if (IsWellFormedText(document!.RootElement))
+        {
+            return true;
+        }
+
+        document.Dispose();
+        document = null;
+        return false;
+    }
+
+    private static void CheckText(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    _ = property.Name;
+                    CheckText(property.Value);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    CheckText(item);
+                }
+
+                break;
+            case JsonValueKind.String:
+                _ = element.GetString();
+                break;
         }
     }
 

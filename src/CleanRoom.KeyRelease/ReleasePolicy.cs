@@ -107,8 +107,9 @@ public sealed class ReleasePolicy
     /// Decides whether a key may be released to the holder of a token with these claims.
     /// SECURITY: the caller must already have validated the token's signature against the
     /// issuer's published keys, and its lifetime; this method trusts <c>iss</c> and every claim
-    /// as given. Allowed when some authority entry whose URL equals <c>iss</c> (scheme and host
-    /// case-insensitive, trailing slash ignored) has its conditions met.
+    /// as given. Allowed when some authority entry whose URL equals <c>iss</c> (compared as URLs: scheme and
+    /// host case-insensitive, trailing slashes ignored, dot segments resolved; see PolicyAuthority.Normalize) has its
+    /// conditions met.
     /// </summary>
     public ReleaseDecision Evaluate(JsonElement tokenClaims)
     {

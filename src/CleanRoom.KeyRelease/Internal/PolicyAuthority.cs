@@ -10,7 +10,9 @@ internal sealed class PolicyAuthority(string normalizedAuthority, PolicyConditio
     /// <summary>
     /// Canonical form used to compare an authority with a token <c>iss</c>: scheme and host
     /// lower-cased (by <see cref="Uri"/>), default port dropped, path kept case-sensitive with any
-    /// trailing slash removed. Query, fragment and user info are refused.
+    /// trailing slashes removed. As <see cref="Uri"/> parses it, surrounding whitespace is ignored and dot
+    /// segments are resolved ("https://a.example/x/.." is "https://a.example"): the
+    /// same URL written two ways matches. Query, fragment and user info are refused.
     /// </summary>
     public static string? Normalize(string? value)
     {

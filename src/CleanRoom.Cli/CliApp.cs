@@ -585,7 +585,7 @@ internal static class CliApp
         var what = online is not null ? "the server's consistency proof" : "the export";
         if (json)
         {
-            PrintJson(new { valid = result.IsValid, entries = log.Entries.Count, result.ErrorCode, result.Reason, result.Checkpoint });
+            PrintJson(new { valid = result.IsValid, entries = log.Entries?.Count ?? 0, result.ErrorCode, result.Reason, result.Checkpoint });
         }
         else if (!result.IsValid)
         {

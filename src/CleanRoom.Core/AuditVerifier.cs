@@ -123,6 +123,11 @@ public static class AuditVerifier
     public static AuditVerification VerifyReceipt(AuditReceipt receipt, string? pinnedServerKey = null)
     {
         ArgumentNullException.ThrowIfNull(receipt);
+        if (receipt.Entry is null || receipt.Proof is null)
+        {
+            return AuditVerification.Fail("audit.malformed", "the audit receipt lacks its entry or its inclusion proof");
+        }
+
         if (pinnedServerKey is not null && pinnedServerKey != receipt.ServerKey)
         {
             return AuditVerification.Fail("audit.server_key_mismatch", "the checkpoint is signed by a different server key than the one pinned");
@@ -136,7 +141,7 @@ public static class AuditVerifier
 
         var cp = read.Checkpoint!;
         var proof = receipt.Proof;
-        if (proof is null || proof.TreeSize != cp.Size || proof.LeafIndex != receipt.Entry.Seq)
+        if (proof.TreeSize != cp.Size || proof.LeafIndex != receipt.Entry.Seq)
         {
             return AuditVerification.Fail("audit.proof_mismatch", $"the inclusion proof is not for entry {receipt.Entry.Seq} in the signed tree of {cp.Size} entries");
         }
@@ -154,6 +159,14 @@ public static class AuditVerifier
     private static AuditVerification VerifyCore(AuditExport export, string? pinnedServerKey, out MerkleTree? tree)
     {
         tree = null;
+        ArgumentNullException.ThrowIfNull(export);
+
+        // A file read from disk may say "entries": null or hold a null entry; refuse it as a value, never a NullReferenceException.
+        if (export.Entries is null || export.Entries.Contains(null!))
+        {
+            return AuditVerification.Fail("audit.malformed", "the export's entries are missing or include a null entry: it is not an audit export");
+        }
+
         if (pinnedServerKey is not null && pinnedServerKey != export.ServerKey)
         {
             return AuditVerification.Fail("audit.server_key_mismatch", "the export is signed by a different server key than the one pinned");

@@ -130,5 +130,30 @@ public sealed class AuditVerifierTests : IDisposable
         Assert.Contains("some-other-log", result.Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("null")]
+    [InlineData("[null]")]
+    public void An_export_whose_entries_are_missing_or_null_is_refused_not_thrown(string entries)
+    {
+        // Found in review: a hand-edited export file threw a NullReferenceException out of `audit verify`.
+        var genuine = Export(Chain(1));
+        var json = "{\"serverKey\":\"" + ServerKey + "\",\"checkpoint\":\"" + genuine.Checkpoint + "\",\"entries\":" + entries + "}";
+        var export = System.Text.Json.JsonSerializer.Deserialize<AuditExport>(json, CanonicalJson.SerializerOptions)!;
+        var saved = new SignedAuditCheckpoint(SignedAuditCheckpoint.FormatV1, ServerKey, genuine.Checkpoint);
+
+        Assert.Equal("audit.malformed", AuditVerifier.Verify(export, ServerKey).ErrorCode);
+        Assert.Equal("audit.malformed", AuditVerifier.VerifyExtends(export, saved, ServerKey).ErrorCode);
+    }
+
+    [Fact]
+    public void A_receipt_without_an_entry_or_proof_is_refused_not_thrown()
+    {
+        var genuine = Export(Chain(1));
+        var json = "{\"serverKey\":\"" + ServerKey + "\",\"checkpoint\":\"" + genuine.Checkpoint + "\",\"entry\":null,\"proof\":null}";
+        var receipt = System.Text.Json.JsonSerializer.Deserialize<AuditReceipt>(json, CanonicalJson.SerializerOptions)!;
+
+        Assert.Equal("audit.malformed", AuditVerifier.VerifyReceipt(receipt, ServerKey).ErrorCode);
+    }
+
     public void Dispose() => _serverKey.Dispose();
 }

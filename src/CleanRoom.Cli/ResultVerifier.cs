@@ -94,8 +94,10 @@ internal static class ResultVerifier
             : runtime?.IsValid == true ? "the result is not signed by the key bound in the attestation token"
             : "cannot be checked: no enclave key can be trusted without a valid attestation token");
 
-        // Contract, computation and approvals, from signed statements only.
-        var contractError = ApprovalVerifier.VerifyContract(bundle.Contract, bundle.ContractSignatures);
+        // Contract, computation and approvals, from signed statements only. The contract names its parties' keys itself,
+        // so "signed by every party" proves something only once one of those keys is the verifier's own: else the operator
+        // could write a contract of the same id under keys of its own and have an attested enclave run it.
+        var contractError = ApprovalVerifier.VerifyContract(bundle.Contract, bundle.ContractSignatures) ?? VerifierIsParty(bundle.Contract, recipient);
         Check("contract", contractError is null && record.ContractHash == bundle.Contract.Hash() && record.ContractId == bundle.Contract.Id,
             contractError ?? (record.ContractHash == bundle.Contract.Hash() ? $"'{bundle.Contract.Id}' signed by all {bundle.Contract.Parties.Count} parties" : "the result names a different contract version"));
 
@@ -113,6 +115,20 @@ internal static class ResultVerifier
         var output = CheckOutput(bundle, record, recipient, Check);
         CheckAuditInclusion(bundle, record, pinnedServerKey, Check);
         return new ResultVerification(checks, record, simulated, output);
+    }
+
+    private static string? VerifierIsParty(ContractDocument contract, PartyKeys? verifier)
+    {
+        if (verifier is null)
+        {
+            return null;
+        }
+
+        var party = contract.FindParty(verifier.Name);
+        var identity = verifier.Identity;
+        return party is not null && party.SigningKey == identity.SigningKey && party.EncryptionKey == identity.EncryptionKey
+            ? null
+            : $"the contract does not list '{verifier.Name}' under your keys: you never signed it, so its signatures are not your parties'";
     }
 
     // The rows are sealed to each recipient (HPKE); only a recipient can open its copy and check

@@ -427,14 +427,16 @@ internal static class CliApp
         ResultBundle? bundle;
         try
         {
-            bundle = JsonSerializer.Deserialize<ResultBundle>(await File.ReadAllBytesAsync(path, ct), CanonicalJson.SerializerOptions);
+            bundle = JsonSerializer.Deserialize<ResultBundle>(await File.ReadAllBytesAsync(path, ct), ResultVerifier.StrictOptions);
         }
         catch (JsonException)
         {
             bundle = null;
         }
 
-        if (bundle?.ResultJws is null || bundle.Contract is null || bundle.Computation is null)
+        // The nullable annotations do not reach list elements, which the checks read one by one.
+        if (bundle is null || bundle.ContractSignatures.Contains(null!) || bundle.Votes.Contains(null!) || bundle.RequiredApprovers.Contains(null!)
+            || bundle.Datasets.Contains(null!) || bundle.Contract.Parties.Contains(null!) || bundle.Contract.Datasets.Contains(null!))
         {
             throw new CliException($"{path} is not a result bundle", "result.malformed");
         }

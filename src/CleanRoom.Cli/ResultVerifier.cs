@@ -14,6 +14,14 @@ internal static class ResultVerifier
 {
     private const string ResultFormat = "cleanroom.result.v2";
 
+    // The record and the bundle are read strictly: a member that is null or missing where the type has none makes them
+    // malformed, never a NullReferenceException in a later check.
+    internal static readonly JsonSerializerOptions StrictOptions = new(CanonicalJson.SerializerOptions)
+    {
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+    };
+
     /// <param name="pinnedServerKey">
     /// The server key the audit checkpoint must be signed by; when null, the key the bundle's audit
     /// receipt names is used and the report says so.
@@ -46,9 +54,15 @@ internal static class ResultVerifier
         ResultRecord? record;
         try
         {
-            record = decoded!.PayloadAs<ResultRecord>();
+            record = decoded!.Payload.Deserialize<ResultRecord>(StrictOptions);
         }
         catch (JsonException)
+        {
+            record = null;
+        }
+
+        // A null inside a list is not caught by the nullable annotations; every check below reads these elements.
+        if (record is not null && (record.Datasets.Contains(null!) || record.Outputs.Contains(null!) || record.Columns.Contains(null!)))
         {
             record = null;
         }
@@ -101,15 +115,17 @@ internal static class ResultVerifier
         Check("contract", contractError is null && record.ContractHash == bundle.Contract.Hash() && record.ContractId == bundle.Contract.Id,
             contractError ?? (record.ContractHash == bundle.Contract.Hash() ? $"'{bundle.Contract.Id}' signed by all {bundle.Contract.Parties.Count} parties" : "the result names a different contract version"));
 
-        var required = ApprovalVerifier.RequiredApprovers(bundle.Contract, record.Datasets.Select(x => x.Name));
-        var approvalError = required.All(bundle.RequiredApprovers.Contains)
-            ? ApprovalVerifier.VerifyApprovals(bundle.Contract, bundle.Computation, bundle.RequiredApprovers, bundle.Votes)
-            : "the bundle's approver list omits an owner of the data read or a contract manager";
+        var undeclared = record.Datasets.FirstOrDefault(x => bundle.Contract.FindDataset(x.Name) is null);
+        var approvalError = undeclared is not null
+            ? $"the result reads '{undeclared.Name}', which is not a dataset of the contract"
+            : ApprovalVerifier.RequiredApprovers(bundle.Contract, record.Datasets.Select(x => x.Name)).All(bundle.RequiredApprovers.Contains)
+                ? ApprovalVerifier.VerifyApprovals(bundle.Contract, bundle.Computation, bundle.RequiredApprovers, bundle.Votes)
+                : "the bundle's approver list omits an owner of the data read or a contract manager";
         var hashesOk = record.ComputationHash == bundle.Computation.Hash() && record.SqlSha256 == bundle.Computation.SqlSha256() && record.ComputationId == bundle.Computation.Id;
         Check("computation approved", approvalError is null && hashesOk,
             approvalError ?? (hashesOk ? $"SQL sha256 {record.SqlSha256[..16]}… approved by {string.Join(", ", bundle.RequiredApprovers)}" : "the result's computation or SQL hash differs from the approved computation"));
 
-        var datasetsOk = record.Datasets.Count > 0 && record.Datasets.All(x => bundle.Datasets.Any(p => p.Name == x.Name && p.CiphertextSha256 == x.CiphertextSha256));
+        var datasetsOk = record.Datasets.Count > 0 && record.Datasets.All(x => x.CiphertextSha256 is { Length: 64 } && bundle.Datasets.Any(p => p.Name == x.Name && p.CiphertextSha256 == x.CiphertextSha256));
         Check("dataset digests", datasetsOk, datasetsOk ? string.Join(", ", record.Datasets.Select(x => $"{x.Name} {x.CiphertextSha256[..12]}…")) + " match the published ciphertext" : "a dataset digest differs from the published ciphertext");
 
         var output = CheckOutput(bundle, record, recipient, Check);

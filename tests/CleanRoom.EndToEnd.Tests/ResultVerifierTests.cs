@@ -176,6 +176,92 @@ public sealed class ResultVerifierTests : IDisposable
         Assert.Contains("advertiser", contract.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_result_that_reads_a_table_the_contract_does_not_declare_fails_the_approval_check_without_throwing()
+    {
+        // Found in review: ApprovalVerifier.RequiredApprovers threw ArgumentException out of `result verify`.
+        var bundle = Bundle([_retailer, _advertiser, _manager], _advertiser.Identity.EncryptionKey, r => r with { Datasets = [new DatasetDigest("elsewhere", new string('b', 64))] });
+
+        var verification = Verify(bundle);
+
+        Assert.False(verification.IsValid);
+        Assert.Contains(verification.Checks, c => c.Name == "computation approved" && !c.Passed && c.Detail.Contains("elsewhere", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_dataset_digest_that_is_not_a_sha256_fails_without_throwing()
+    {
+        // Found in review: the digest the bundle and the record share was cut to 12 characters for display.
+        var genuine = Bundle([_retailer, _advertiser, _manager], _advertiser.Identity.EncryptionKey, r => r with { Datasets = [new DatasetDigest("purchases", "ab")] });
+        var bundle = genuine with { Datasets = [genuine.Datasets[0] with { CiphertextSha256 = "ab" }] };
+
+        var verification = Verify(bundle);
+
+        Assert.False(verification.IsValid);
+        Assert.Contains(verification.Checks, c => c.Name == "dataset digests" && !c.Passed);
+    }
+
+    [Theory]
+    [InlineData("privacy")]
+    [InlineData("datasets")]
+    [InlineData("outputs")]
+    [InlineData("columns")]
+    [InlineData("jobId")]
+    public void A_signed_record_with_a_null_member_is_not_a_result_record(string member)
+    {
+        // Found in review: "privacy": null (and the like) threw a NullReferenceException out of `result verify`.
+        var genuine = Bundle([_retailer, _advertiser, _manager], _advertiser.Identity.EncryptionKey);
+        Assert.True(Jws.TryDecode(genuine.ResultJws, out var decoded, out _));
+        var payload = JsonNode.Parse(decoded!.PayloadBytes)!.AsObject();
+        payload[member] = null;
+        var bundle = genuine with { ResultJws = Jws.SignBytes(CanonicalJson.Canonicalize(payload), _enclave, StatementTypes.Result) };
+
+        var verification = Verify(bundle);
+
+        Assert.False(verification.IsValid);
+        Assert.Contains(verification.Checks, c => c.Name == "result format" && !c.Passed);
+    }
+
+    [Theory]
+    [InlineData("votes", null)]
+    [InlineData("votes", 0)]
+    [InlineData("contractSignatures", null)]
+    [InlineData("contractSignatures", 0)]
+    [InlineData("requiredApprovers", null)]
+    [InlineData("datasets", null)]
+    [InlineData("datasets", 0)]
+    [InlineData("contract.parties", null)]
+    [InlineData("contract.parties", 0)]
+    [InlineData("contract.datasets", 0)]
+    public async Task A_bundle_file_with_a_null_list_or_list_element_is_refused_in_one_line(string member, int? element)
+    {
+        // Found in review: each threw a NullReferenceException (or ArgumentNullException) out of `result verify`.
+        var bundle = Bundle([_retailer, _advertiser, _manager], _advertiser.Identity.EncryptionKey) with { AttestationJwks = JsonDocument.Parse(AuthorityJwks()).RootElement.Clone() };
+        var node = JsonSerializer.SerializeToNode(bundle, CanonicalJson.SerializerOptions)!.AsObject();
+        var path = member.Split('.');
+        var parent = path.Length == 2 ? node[path[0]]!.AsObject() : node;
+        if (element is { } i)
+        {
+            parent[path[^1]]!.AsArray()[i] = null;
+        }
+        else
+        {
+            parent[path[^1]] = null;
+        }
+
+        var file = Path.Combine(Path.GetTempPath(), $"cleanroom-bundle-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, node.ToJsonString());
+        try
+        {
+            var ex = await Assert.ThrowsAsync<CliException>(() => CliApp.VerifyResultFileAsync(file, "simulated", Processes.Policies, json: true, default, null, _advertiser));
+            Assert.Equal("result.malformed", ex.Code);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     public void Dispose()
     {
         _authority.Dispose();

@@ -441,7 +441,13 @@ internal static class CliApp
             throw new CliException($"{path} is not a result bundle", "result.malformed");
         }
 
+        // The name comes from the bundle unless --policy gives it: a name, never a path ("../x" or "/etc/x" would load any file).
         var name = policyName ?? bundle.Contract.AttestationPolicy;
+        if (!PartyIdentity.IsValidName(name))
+        {
+            throw new CliException(policyName is null ? "the attestation policy the bundle's contract names is not a policy name" : $"--policy must name a policy in {policiesDir}, not a path", "policy.unusable");
+        }
+
         var parsed = AttestationPolicy.Load(Path.Combine(policiesDir, name + ".json"));
         if (!parsed.IsValid)
         {

@@ -262,6 +262,33 @@ public sealed class ResultVerifierTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("../{dir}/simulated", null)]
+    [InlineData("/etc/passwd", null)]
+    [InlineData("simulated", "../{dir}/simulated")]
+    public async Task A_policy_named_by_a_path_is_refused_not_loaded(string contractPolicy, string? option)
+    {
+        // "../{dir}/simulated" is a path to a real policy file: the old code loaded it.
+        var dir = Path.GetFileName(Path.TrimEndingDirectorySeparator(Processes.Policies));
+        (contractPolicy, option) = (contractPolicy.Replace("{dir}", dir, StringComparison.Ordinal), option?.Replace("{dir}", dir, StringComparison.Ordinal));
+        // The bundle names its contract's policy; without --policy that name used to be joined to the policy directory as given.
+        var bundle = Bundle([_retailer, _advertiser, _manager], _advertiser.Identity.EncryptionKey) with { AttestationJwks = JsonDocument.Parse(AuthorityJwks()).RootElement.Clone() };
+        var node = JsonSerializer.SerializeToNode(bundle, CanonicalJson.SerializerOptions)!.AsObject();
+        node["contract"]!["attestationPolicy"] = contractPolicy;
+        var file = Path.Combine(Path.GetTempPath(), $"cleanroom-bundle-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, node.ToJsonString());
+        try
+        {
+            var ex = await Assert.ThrowsAsync<CliException>(() => CliApp.VerifyResultFileAsync(file, option, Processes.Policies, json: true, default, null, _advertiser));
+            Assert.Equal("policy.unusable", ex.Code);
+            Assert.DoesNotContain("passwd", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     public void Dispose()
     {
         _authority.Dispose();

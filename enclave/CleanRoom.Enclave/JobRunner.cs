@@ -160,7 +160,9 @@ public sealed class JobRunner(EnclaveServerClient server, EnclaveKeys keys, Encl
     {
         var filtered = EnclavePipeline.Execute(sandbox, rewritten, parameters, k);
         var rows = filtered.Rows.Select(r => (IReadOnlyList<JsonElement>)r.Select(ToJson).ToList()).ToList();
-        return (filtered.Columns, rows, new PrivacyOutcome("aggregate", k, filtered.SuppressedGroups));
+        // The number of suppressed groups is not released: with WHERE email = 'target…' it would be 1 when that person exists
+        // and 0 when not, the very membership the threshold hides. The record says 0, as in dp mode.
+        return (filtered.Columns, rows, new PrivacyOutcome("aggregate", k, 0));
     }
 
     private async Task<byte[]> ReleaseDataKeyAsync(EnclaveDatasetTicket dataset, WrappedDatasetKey wrappedKey, CancellationToken cancellationToken)

@@ -211,7 +211,7 @@ internal sealed class DemoRun(string outDir, long rows, string serverBin, string
         if (verification is { Record: { } record, Output: { } output })
         {
             CliApp.PrintTable(output, "conversions and revenue per campaign and category (k = 10)");
-            Console.WriteLine($"{record.Privacy.SuppressedGroups} group(s) suppressed for having fewer than {record.Privacy.MinDistinctUnits} distinct customers.");
+            Console.WriteLine($"Groups with fewer than {record.Privacy.MinDistinctUnits} distinct customers are suppressed (the small 'spring-vip' campaign is not in the table); how many is not reported.");
         }
 
         var (dpResultOk, dpVerification) = await CliApp.VerifyResultFileAsync(Path.Combine(outDir, "result-dp.json"), null, policiesDir, json: false, ct, pinnedServerKey: savedCheckpoint.ServerKey, recipient: parties["advertiser"], authorityJwksPath: Path.Combine(outDir, "authority-jwks.json"));

@@ -165,7 +165,7 @@ internal static class ResultVerifier
 
         var privacy = dp
             ? string.Create(CultureInfo.InvariantCulture, $"differential privacy, ε = {record.Privacy.EpsilonCharged}, δ = {record.Privacy.DeltaCharged} charged")
-            : $"aggregate threshold k = {record.Privacy.MinDistinctUnits} distinct units; {record.Privacy.SuppressedGroups} groups suppressed";
+            : $"aggregate threshold k = {record.Privacy.MinDistinctUnits} distinct units (groups below it are suppressed, and not counted)";
 
         var recipients = string.Join(", ", record.Outputs.Select(o => o.Recipient));
         if (recipient is null)

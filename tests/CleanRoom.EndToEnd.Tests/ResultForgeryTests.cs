@@ -47,10 +47,10 @@ public sealed class ResultForgeryTests(CleanRoomFixture f)
         Assert.True(Jws.TryDecode(genuine.ResultJws, out var decoded, out _));
         var record = decoded!.PayloadAs<ResultRecord>()!;
 
-        // Someone who is not the attested enclave re-signs the record (here with its privacy outcome
+        // Someone who is not the attested enclave re-signs the record (here with its row count
         // altered), keeping the genuine enclave's attestation token.
         using var impostor = Key.Create(SignatureAlgorithm.Ed25519);
-        var forged = record with { Privacy = record.Privacy with { SuppressedGroups = 0 } };
+        var forged = record with { RowCount = record.RowCount + 1 };
         var bundle = genuine with { ResultJws = Jws.Sign(forged, impostor, StatementTypes.Result) };
 
         var verification = Verify(bundle);

@@ -188,6 +188,50 @@ public sealed class ThresholdRewriterTests : IDisposable
         Assert.Single(ThresholdFilter.Apply(result.Columns, result.Rows, K).Rows);
     }
 
+    [Theory]
+    [InlineData("VARCHAR", "'X-999'")]
+    [InlineData("DATE", "DATE '5000000-01-01'")]
+    public void A_join_of_columns_of_different_types_is_refused_because_its_implicit_cast_is_an_error_oracle(string type, string targetValue)
+    {
+        // Found in review: DuckDB joins BIGINT with VARCHAR (or TIMESTAMP with DATE) through an implicit cast that raises on a
+        // value it cannot convert, and the join condition is the one place the rewriter cannot put under TRY. With the
+        // target's row singled out by a WHERE that is pushed below the join, the job failed only when that row existed.
+        var tickets = new DatasetSchema("tickets", [new("customer_id", type), new("topic", "VARCHAR")], "customer_id", ["customer_id"]);
+        var customers = type == "DATE"
+            ? TestCatalog.Customers with { Columns = [.. TestCatalog.Customers.Columns, new("seen", "TIMESTAMP")], JoinColumns = ["seen"] }
+            : TestCatalog.Customers;
+        var catalog = new SqlCatalog([customers, tickets]);
+        var on = type == "DATE" ? "c.seen = t.customer_id" : "c.customer_id = t.customer_id";
+        var sql = $"SELECT count(*) AS n FROM customers c JOIN tickets t ON {on} WHERE t.topic = 'secret'";
+        var guarded = $"SELECT count(*) AS n FROM customers c JOIN tickets t ON {on} WHERE TRY(t.topic = 'secret')";
+        Execute("ALTER TABLE customers ADD COLUMN seen TIMESTAMP");
+        Execute($"CREATE TABLE tickets (customer_id {type}, topic VARCHAR)");
+        Execute($"INSERT INTO customers SELECT i, 'north', 30, DATE '2020-01-01', 'e', TIMESTAMP '2020-01-01' FROM range({K}) t(i)");
+        Execute($"INSERT INTO tickets SELECT {(type == "DATE" ? "DATE '2020-01-01'" : "CAST(i AS VARCHAR)")}, 'other' FROM range({K}) t(i)");
+        Run(guarded, []);
+        Execute($"INSERT INTO tickets VALUES ({targetValue}, 'secret')");
+        Assert.Throws<DuckDBException>(() => Run(guarded, []));
+
+        var analysis = _analyzer.Analyze(sql, catalog);
+
+        Assert.False(analysis.IsAllowed);
+        Assert.Equal(SqlErrorCodes.JoinNotDeclared, analysis.ErrorCode);
+        Assert.Contains("different types", analysis.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_join_of_an_integer_with_a_bigint_column_is_allowed()
+    {
+        var catalog = new SqlCatalog([
+            TestCatalog.Customers,
+            TestCatalog.Orders with { Columns = [.. TestCatalog.Orders.Columns.Select(c => c.Name == "customer_id" ? c with { Type = "INTEGER" } : c)] },
+        ]);
+
+        var analysis = _analyzer.Analyze("SELECT count(*) AS n FROM customers c JOIN orders o ON c.customer_id = o.customer_id", catalog);
+
+        Assert.True(analysis.IsAllowed, analysis.Reason);
+    }
+
     [Fact]
     public void Rewrite_refuses_an_analysis_of_other_sql()
     {

@@ -383,8 +383,27 @@ internal sealed class AstAnalysis
             throw Refuse(SqlErrorCodes.JoinNotDeclared, "each join equality must compare a column of one side of the join with a column of the other side");
         }
 
+        // DuckDB compares columns of different types through an implicit cast that raises on a value it cannot convert
+        // ('x' or '5000000-01-01'), and a join condition cannot run under TRY: the job would fail only when such a row
+        // survives the filters, an error oracle on one person's row. Only types that convert without fail may meet.
+        var typeA = ColumnType(a.Schema, a.Column);
+        var typeB = ColumnType(b.Schema, b.Column);
+        if (!JoinTypesMatch(typeA, typeB))
+        {
+            throw Refuse(SqlErrorCodes.JoinNotDeclared,
+                $"{a.Reference.Table}.{a.Column} ({typeA}) and {b.Reference.Table}.{b.Column} ({typeB}) have different types; a join compares columns of the same declared type only");
+        }
+
         descriptions.Add($"{a.Reference.Alias}.{a.Column} = {b.Reference.Alias}.{b.Column}");
     }
+
+    private static string ColumnType(DatasetSchema schema, string column) =>
+        schema.Columns.First(c => string.Equals(c.Name, column, StringComparison.OrdinalIgnoreCase)).Type
+            .Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
+
+    /// <summary>The same declared type, or INTEGER with BIGINT (widened without fail); anything else may raise in the cast.</summary>
+    private static bool JoinTypesMatch(string a, string b) =>
+        a == b || ((a is "INTEGER" or "BIGINT") && (b is "INTEGER" or "BIGINT"));
 
     private HashSet<string> AliasesOf(JsonElement table)
     {

@@ -77,6 +77,33 @@ public sealed class ThresholdRewriterTests : IDisposable
         Assert.NotEmpty(with.Rows);
     }
 
+    [Theory]
+    [InlineData("SELECT email, nullif(count(*), email) AS x FROM customers WHERE email = 'target@example.com' GROUP BY email")]
+    [InlineData("SELECT region, count(*) AS n FROM customers WHERE email = 'target@example.com' GROUP BY region ORDER BY nullif(count(*), region)")]
+    [InlineData("SELECT region, nullif(count(*), $region) AS x FROM customers WHERE email = 'target@example.com' GROUP BY region")]
+    [InlineData("SELECT region, count(*) + $region AS x FROM customers WHERE email = 'target@example.com' GROUP BY region")]
+    [InlineData("SELECT region, nullif(max(age), lower(region)) AS x FROM customers WHERE email = 'target@example.com' GROUP BY region")]
+    public void Error_oracle_in_aggregate_mode_a_group_key_or_parameter_beside_an_aggregate_cannot_fail_the_run(string sql)
+    {
+        // Found in review: after aggregation nothing runs under TRY, and DuckDB compares nullif's DOUBLE aggregate with a
+        // VARCHAR group key or parameter through an implicit cast that raises on 'north' or the target's email. The cast runs
+        // only for groups that exist, so the run failed only when the target (singled out by WHERE) was present.
+        var specs = TestCatalog.Parameters;
+        var analysis = _analyzer.Analyze(sql, TestCatalog.Catalog, specs);
+        Assert.True(analysis.IsAllowed, analysis.Reason);
+        var rewritten = ThresholdRewriter.Rewrite(sql, analysis, TestCatalog.Catalog, _analyzer);
+        var bound = ParameterBinder.Validate(new Dictionary<string, string> { ["region"] = "north", ["min_age"] = "18" }, specs).Parameters
+            .Where(p => sql.Contains("$" + p.Name, StringComparison.Ordinal)).ToList();
+        Execute($"INSERT INTO customers SELECT i, 'north', 30, DATE '2020-01-01', 'e' FROM range({K}) t(i)");
+        var without = ThresholdFilter.Apply(Run(rewritten, bound).Columns, Run(rewritten, bound).Rows, K);
+        Execute("INSERT INTO customers VALUES (999, 'north', 30, DATE '2020-01-01', 'target@example.com')");
+
+        var (columns, rows) = Run(rewritten, bound);
+
+        Assert.Empty(ThresholdFilter.Apply(columns, rows, K).Rows);
+        Assert.Empty(without.Rows);
+    }
+
     [Fact]
     public void A_sum_is_exact_over_a_narrow_column_and_in_double_over_anything_that_could_overflow()
     {

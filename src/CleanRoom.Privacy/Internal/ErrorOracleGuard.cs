@@ -12,8 +12,8 @@ namespace CleanRoom.Privacy.Internal;
 /// raising: the WHERE clause (a NULL condition drops the row), aggregate arguments and FILTERs, and grouping expressions.
 /// After aggregation DuckDB cannot <c>TRY</c> an expression over group keys, so a computed output (or ORDER BY term) that
 /// uses no aggregate, being a deterministic function of the group keys, becomes an extra grouping expression under
-/// <c>TRY</c>: the groups are unchanged. An aggregate inside a larger expression is converted to DOUBLE first, so the
-/// arithmetic around it cannot overflow. A SUM or AVG accumulates exactly only over a bare column of a narrow declared type
+/// <c>TRY</c>: the groups are unchanged. An aggregate inside a larger expression is converted to DOUBLE first, and so is a
+/// group key or parameter beside it, so the arithmetic around it cannot overflow and no implicit cast can raise. A SUM or AVG accumulates exactly only over a bare column of a narrow declared type
 /// (BIGINT, INTEGER, DECIMAL(18,2), DOUBLE), whose running total cannot reach the range of
 /// HUGEINT or DECIMAL(38) for any number of rows that fits in memory; over anything else (an expression, a constant, a
 /// wide column) it sums in DOUBLE, which saturates at ±∞ instead of raising, so no crafted value in a joined row can tip
@@ -112,6 +112,9 @@ internal sealed class ErrorOracleGuard
         }
     }
 
+    private static bool ContainsParameter(JsonNode e) =>
+        e["class"]?.GetValue<string>() == "PARAMETER" || AstNodes.Children(e).Any(c => ContainsParameter(c.Get()));
+
     private JsonNode Output(JsonNode e)
     {
         var cls = e["class"]?.GetValue<string>();
@@ -132,7 +135,12 @@ internal sealed class ErrorOracleGuard
             {
                 var child = slot.Get();
                 var guarded = Output(child);
-                if (AstNodes.IsAggregate(child))
+                // Beside an aggregate, a group key or a parameter is read as DOUBLE too: left as it is, DuckDB would convert it
+                // to the aggregate's type through an implicit cast that raises on a value it cannot convert (nullif(count(*),
+                // email), nullif(count(*), $region)), and it would do so only for the groups that exist. A constant is left
+                // alone: its cast is folded when the query is planned, whatever the data.
+                if (AstNodes.IsAggregate(child)
+                    || (!AstNodes.ContainsAggregate(child) && (AstNodes.ContainsColumn(child) || ContainsParameter(child))))
                 {
                     guarded = AstNodes.Expression(_analyzer, "TRY_CAST(" + AstNodes.HolePrefix + "0 AS DOUBLE)", guarded);
                 }

@@ -13,7 +13,7 @@ namespace CleanRoom.Privacy.Internal;
 /// After aggregation DuckDB cannot <c>TRY</c> an expression over group keys, so a computed output (or ORDER BY term) that
 /// uses no aggregate, being a deterministic function of the group keys, becomes an extra grouping expression under
 /// <c>TRY</c>: the groups are unchanged. An aggregate inside a larger expression is converted to DOUBLE first, and so is a
-/// group key or parameter beside it, so the arithmetic around it cannot overflow and no implicit cast can raise. A SUM or AVG accumulates exactly only over a bare column of a narrow declared type
+/// group key, parameter or constant expression beside it (number literals excepted), so the arithmetic around it cannot overflow and no implicit cast can raise. A SUM or AVG accumulates exactly only over a bare column of a narrow declared type
 /// (BIGINT, INTEGER, DECIMAL(18,2), DOUBLE), whose running total cannot reach the range of
 /// HUGEINT or DECIMAL(38) for any number of rows that fits in memory; over anything else (an expression, a constant, a
 /// wide column) it sums in DOUBLE, which saturates at ±∞ instead of raising, so no crafted value in a joined row can tip
@@ -112,6 +112,25 @@ internal sealed class ErrorOracleGuard
         }
     }
 
+    private static readonly HashSet<string> NumberTypes = new(StringComparer.Ordinal)
+    {
+        "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
+        "FLOAT", "DOUBLE", "DECIMAL",
+    };
+
+    /// <summary>A number written in the SQL (2, -2, 0.5): its conversion to the argument type either binds or is refused when the query is planned (round(x, 2)).</summary>
+    private static bool IsNumberLiteral(JsonNode e)
+    {
+        if (e["class"]?.GetValue<string>() == "FUNCTION" && e["function_name"]?.GetValue<string>() == "-"
+            && e["children"] is JsonArray { Count: 1 } negated)
+        {
+            e = negated[0]!;
+        }
+
+        return e["class"]?.GetValue<string>() == "CONSTANT" && e["value"]?["is_null"]?.GetValue<bool>() == false
+            && NumberTypes.Contains(e["value"]?["type"]?["id"]?.GetValue<string>() ?? "");
+    }
+
     private static bool ContainsParameter(JsonNode e) =>
         e["class"]?.GetValue<string>() == "PARAMETER" || AstNodes.Children(e).Any(c => ContainsParameter(c.Get()));
 
@@ -135,13 +154,22 @@ internal sealed class ErrorOracleGuard
             {
                 var child = slot.Get();
                 var guarded = Output(child);
-                // Beside an aggregate, a group key or a parameter is read as DOUBLE too: left as it is, DuckDB would convert it
-                // to the aggregate's type through an implicit cast that raises on a value it cannot convert (nullif(count(*),
-                // email), nullif(count(*), $region)), and it would do so only for the groups that exist. A constant is left
-                // alone: its cast is folded when the query is planned, whatever the data.
-                if (AstNodes.IsAggregate(child)
-                    || (!AstNodes.ContainsAggregate(child) && (AstNodes.ContainsColumn(child) || ContainsParameter(child))))
+                // Beside an aggregate, anything but a number literal is read as DOUBLE too: left as it is, DuckDB would convert
+                // a group key, a parameter or a constant expression to the aggregate's type through an implicit cast that
+                // raises on a value it cannot convert (nullif(count(*), email), nullif(count(*), $region), nullif(count(*),
+                // 'abc')), and it does so only for the groups that exist (a constant whose folding fails is left to run time).
+                // A constant expression also runs under TRY, so that its own arithmetic cannot raise either.
+                if (AstNodes.IsAggregate(child))
                 {
+                    guarded = AstNodes.Expression(_analyzer, "TRY_CAST(" + AstNodes.HolePrefix + "0 AS DOUBLE)", guarded);
+                }
+                else if (!AstNodes.ContainsAggregate(child) && !IsNumberLiteral(child))
+                {
+                    if (!AstNodes.ContainsColumn(child) && !ContainsParameter(child))
+                    {
+                        guarded = AstNodes.Try(_analyzer, guarded);
+                    }
+
                     guarded = AstNodes.Expression(_analyzer, "TRY_CAST(" + AstNodes.HolePrefix + "0 AS DOUBLE)", guarded);
                 }
 

@@ -181,7 +181,9 @@ internal sealed class ErrorOracleGuard
 
         if (!AstNodes.ContainsColumn(e))
         {
-            return e; // Constant: it raises on every run or never, whatever the data.
+            // A constant expression still runs under TRY: one whose folding fails (9223372036854775807 + 1) is left to run
+            // time and would raise only when a group exists.
+            return AstNodes.Try(_analyzer, e);
         }
 
         // A function of the group keys only: evaluate it per row under TRY and group by it too.

@@ -140,6 +140,13 @@ internal sealed class AstAnalysis
                     throw Refuse(SqlErrorCodes.ReservedName, $"output name '{alias}' uses the reserved prefix {ReservedPrefix}");
                 }
 
+                // DuckDB reads a bare name in GROUP BY or ORDER BY as a table's whole row before an output alias, so the
+                // grouping approvers were shown would not be the one that runs.
+                if (_scope.Any(s => string.Equals(s.Reference.Alias, alias, StringComparison.OrdinalIgnoreCase)))
+                {
+                    throw Refuse(SqlErrorCodes.AmbiguousColumn, $"output name '{alias}' is also the name of a table in FROM (GROUP BY or ORDER BY {alias} would mean that table's whole row); rename one of them");
+                }
+
                 _selectAliases.TryAdd(alias, item);
             }
         }

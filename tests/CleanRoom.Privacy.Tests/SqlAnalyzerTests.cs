@@ -20,6 +20,7 @@ public sealed class SqlAnalyzerTests : IDisposable
     [InlineData("SELECT year(signup), count(*) FROM customers WHERE customer_id IS NOT NULL GROUP BY year(signup)")]
     [InlineData("SELECT category, count(*) FILTER (WHERE amount > 10) FROM orders GROUP BY category")]
     [InlineData("select REGION, COUNT(*) from CUSTOMERS group by region")]
+    [InlineData("SELECT region, count(*) FROM customers GROUP BY region ORDER BY 2 DESC, 1")]
     public void Aggregate_queries_over_declared_tables_are_allowed(string sql)
     {
         var analysis = Analyze(sql);
@@ -85,6 +86,11 @@ public sealed class SqlAnalyzerTests : IDisposable
     [InlineData("SELECT lower(region) AS customers, count(*) FROM customers GROUP BY customers", SqlErrorCodes.AmbiguousColumn)]
     [InlineData("SELECT lower(region) AS O, count(*) FROM customers c JOIN orders o ON c.customer_id = o.customer_id GROUP BY lower(region) ORDER BY O", SqlErrorCodes.AmbiguousColumn)]
     [InlineData("SELECT region, count(*) FROM customers GROUP BY 1", SqlErrorCodes.ForbiddenClause)]
+    [InlineData("SELECT region, count(*) FROM customers GROUP BY region ORDER BY 3", SqlErrorCodes.ForbiddenClause)]
+    [InlineData("SELECT region, count(*) FROM customers GROUP BY region ORDER BY 0", SqlErrorCodes.ForbiddenClause)]
+    [InlineData("SELECT region, count(*) FROM customers GROUP BY region ORDER BY 'text'", SqlErrorCodes.ForbiddenClause)]
+    [InlineData("SELECT region, count(*) FROM customers GROUP BY region ORDER BY 1.5", SqlErrorCodes.ForbiddenClause)]
+    [InlineData("SELECT region, count(*) FROM customers WHERE region = $region GROUP BY region ORDER BY $region", SqlErrorCodes.ForbiddenClause)]
     [InlineData("SELECT region, count(*) FROM customers GROUP BY ALL", SqlErrorCodes.ForbiddenClause)]
     [InlineData("SELECT region, count(*) FROM customers GROUP BY region LIMIT 1", SqlErrorCodes.ForbiddenClause)]
     [InlineData("SELECT region, count(*) FROM customers GROUP BY region HAVING count(*) > 1", SqlErrorCodes.ForbiddenClause)]

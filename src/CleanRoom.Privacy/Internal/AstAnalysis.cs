@@ -202,7 +202,7 @@ internal sealed class AstAnalysis
             throw Refuse(SqlErrorCodes.NotAggregate, "the query does not aggregate; every output must be a GROUP BY expression or an aggregate");
         }
 
-        CheckModifiers(node, groupKeys);
+        CheckModifiers(node, groupKeys, selectList.GetArrayLength());
 
         var references = _scope.Select(s => s.Reference).ToArray();
         return SqlAnalysis.Allowed(
@@ -452,7 +452,7 @@ internal sealed class AstAnalysis
         }
     }
 
-    private void CheckModifiers(JsonElement node, List<string> groupKeys)
+    private void CheckModifiers(JsonElement node, List<string> groupKeys, int outputCount)
     {
         if (!node.TryGetProperty("modifiers", out var modifiers))
         {
@@ -467,9 +467,21 @@ internal sealed class AstAnalysis
                     foreach (var order in Array(modifier, "orders").EnumerateArray())
                     {
                         var expression = Object(order, "expression");
+                        // ORDER BY 1 is a position in the output. Any other constant or a parameter DuckDB refuses when the query
+                        // runs, on every run: refused here, so that approvers are not asked to approve what can never run.
                         if (String(expression, "class") == "CONSTANT")
                         {
-                            continue; // ORDER BY 1: a position in the output, already checked.
+                            if (!IsOutputPosition(expression, outputCount))
+                            {
+                                throw Refuse(SqlErrorCodes.ForbiddenClause, $"ORDER BY a constant must be an output position, 1 to {outputCount}");
+                            }
+
+                            continue;
+                        }
+
+                        if (String(expression, "class") == "PARAMETER")
+                        {
+                            throw Refuse(SqlErrorCodes.ForbiddenClause, "ORDER BY a parameter is not allowed: order by an output, a GROUP BY expression or an aggregate");
                         }
 
                         var target = ResolveOutputAlias(expression) ?? expression;
@@ -494,6 +506,13 @@ internal sealed class AstAnalysis
             }
         }
     }
+
+    private static bool IsOutputPosition(JsonElement constant, int outputCount) =>
+        constant.TryGetProperty("value", out var value)
+        && value.TryGetProperty("is_null", out var isNull) && isNull.ValueKind == JsonValueKind.False
+        && value.TryGetProperty("type", out var type) && type.TryGetProperty("id", out var id) && id.GetString() is "INTEGER" or "BIGINT"
+        && value.TryGetProperty("value", out var position) && position.ValueKind == JsonValueKind.Number
+        && position.TryGetInt64(out var p) && p >= 1 && p <= outputCount;
 
     // ---- expressions ----
 

@@ -49,7 +49,7 @@ public sealed class SqlAnalyzer : IDisposable
         }
         catch (JsonException)
         {
-            return SqlAnalysis.Refused(sql, SqlErrorCodes.ParseError, "the SQL is nested too deeply to analyse");
+            return SqlAnalysis.Refused(sql, SqlErrorCodes.ParseError, "the SQL's syntax tree cannot be read: it is nested too deeply, or holds a literal out of range (such as 1e400)");
         }
 
         using var _ = document;

@@ -128,6 +128,15 @@ public sealed class SqlAnalyzerTests : IDisposable
     }
 
     [Fact]
+    public void A_literal_out_of_range_is_refused_for_what_it_is()
+    {
+        var analysis = Analyze("SELECT region, count(*) FROM customers WHERE age < 1e400 GROUP BY region");
+        Assert.False(analysis.IsAllowed);
+        Assert.Equal(SqlErrorCodes.ParseError, analysis.ErrorCode);
+        Assert.Contains("out of range", analysis.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Analysis_lists_tables_columns_joins_outputs_and_groups()
     {
         var analysis = Analyze(

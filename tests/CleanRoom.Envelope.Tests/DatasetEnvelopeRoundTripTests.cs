@@ -125,6 +125,8 @@ public sealed class DatasetEnvelopeRoundTripTests
     [Theory]
     [InlineData("")]
     [InlineData("line\nbreak")]
+    [InlineData("sales\u202Ev2")]
+    [InlineData("sales\u200Bv2")]
     public async Task Encrypt_refuses_an_empty_or_control_character_dataset_id(string datasetId)
     {
         await Assert.ThrowsAsync<ArgumentException>(() =>

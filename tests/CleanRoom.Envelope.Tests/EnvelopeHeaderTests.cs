@@ -24,6 +24,21 @@ public sealed class EnvelopeHeaderTests
     }
 
     [Fact]
+    public async Task Decrypt_of_a_header_whose_dataset_id_hides_a_bidirectional_override_fails_with_bad_header()
+    {
+        // The dataset id is shown in reasons before the header is authenticated: "abc" becomes U+202E (also three UTF-8 bytes).
+        (byte[] ciphertext, _) = await Envelopes.EncryptAsync(Envelopes.Plaintext(100), _key, Envelopes.Options(datasetId: "abc"));
+        int at = ciphertext.AsSpan(0, 64).IndexOf("abc"u8);
+        Assert.True(at > 0);
+        "\u202E"u8.CopyTo(ciphertext.AsSpan(at));
+
+        (EnvelopeDecryptResult result, _) = await Envelopes.DecryptAsync(ciphertext, _key, datasetId: "abc");
+
+        Assert.Equal(EnvelopeErrorCodes.BadHeader, result.ErrorCode);
+        Assert.DoesNotContain("\u202E", result.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Decrypt_of_a_stream_without_the_magic_fails_with_bad_magic()
     {
         (EnvelopeDecryptResult result, _) = await Envelopes.DecryptAsync("id,name\n1,alice\n"u8.ToArray(), _key);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -108,12 +109,12 @@ internal static class EnvelopeHeaderCodec
 
         if (!TryDecodeField(available.Slice(EnvelopeLayout.FixedSize, datasetIdLength), out string? datasetId))
         {
-            return HeaderScan.Fail(EnvelopeErrorCodes.BadHeader, "Refused the envelope header: the dataset id is not valid UTF-8 text without control characters.");
+            return HeaderScan.Fail(EnvelopeErrorCodes.BadHeader, "Refused the envelope header: the dataset id is not valid UTF-8 text without control or invisible formatting characters.");
         }
 
         if (!TryDecodeField(available.Slice(contentTypeLengthOffset + 1, contentTypeLength), out string? contentType))
         {
-            return HeaderScan.Fail(EnvelopeErrorCodes.BadHeader, "Refused the envelope header: the content type is not valid UTF-8 text without control characters.");
+            return HeaderScan.Fail(EnvelopeErrorCodes.BadHeader, "Refused the envelope header: the content type is not valid UTF-8 text without control or invisible formatting characters.");
         }
 
         int chunk = (int)BinaryPrimitives.ReadUInt32BigEndian(available[EnvelopeLayout.ChunkSizeOffset..]);
@@ -178,9 +179,9 @@ internal static class EnvelopeHeaderCodec
             throw new ArgumentException($"{name} must not be empty.", name);
         }
 
-        if (value.Any(char.IsControl))
+        if (value.Any(IsHidden))
         {
-            throw new ArgumentException($"{name} must not contain control characters.", name);
+            throw new ArgumentException($"{name} must not contain control or invisible formatting characters.", name);
         }
 
         byte[] bytes;
@@ -213,7 +214,7 @@ internal static class EnvelopeHeaderCodec
             return false;
         }
 
-        if (value.Any(char.IsControl))
+        if (value.Any(IsHidden))
         {
             value = null;
             return false;
@@ -221,4 +222,11 @@ internal static class EnvelopeHeaderCodec
 
         return true;
     }
+
+    /// <summary>
+    /// A control character or an invisible formatting one (a bidirectional override such as U+202E, a zero-width space): the
+    /// header's strings are shown in reasons before the header is authenticated, so none may change how text around it reads.
+    /// </summary>
+    private static bool IsHidden(char c) =>
+        char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format;
 }

@@ -76,7 +76,7 @@ public sealed record DpPlan
 
     /// <summary>
     /// Runs the DP pipeline over the rows of <see cref="PerUnitSql"/>, in the order the SQL returns them (by unit), and returns the released rows in the analyst's column order:
-    /// group values as DuckDB returned them (or, for a public group absent from the data, the approved strings), aggregates as
+    /// group values as DuckDB returned them (with public groups, always the approved strings, so they reveal nothing), aggregates as
     /// noisy decimals. Rows are sorted by their group values. Never fails on a data value.
     /// </summary>
     public DpRelease Release(IEnumerable<object?[]> perUnitRows, IRandomSource? random = null)
@@ -155,11 +155,10 @@ public sealed record DpPlan
         var rows = new List<(object?[] Groups, object?[] Row)>();
         foreach (var group in result.Groups)
         {
-            if (!decoded.TryGetValue(group.GroupKey, out var groupValues))
-            {
-                // A public group no unit contributed to: output the approved strings.
-                groupValues = DecodePublic(group.GroupKey);
-            }
+            // Public groups are output as the approved strings, whether or not any unit is in the group: the data's typed
+            // values (a number, a date) would differ from the strings of an empty group in type and in sort order, and so
+            // reveal whether anyone is in it. With private selection a released group's own values are what is released.
+            var groupValues = Options.PublicGroupKeys is not null ? DecodePublic(group.GroupKey) : decoded[group.GroupKey];
 
             var row = new object?[Outputs.Count];
             for (var i = 0; i < Outputs.Count; i++)

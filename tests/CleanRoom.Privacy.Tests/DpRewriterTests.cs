@@ -142,6 +142,26 @@ public sealed class DpRewriterTests : IDisposable
     }
 
     [Fact]
+    public void Public_group_values_do_not_depend_on_whether_any_unit_is_in_the_group()
+    {
+        // Public groups 9 and 10 of a BIGINT column. The group values (their JSON and the row order) must be the same
+        // whether or not one person of age 9 exists: they came back as the number 9 when someone was in the group and as
+        // the string "9" when no one was, and the rows were then ordered by text ("10" before "9") instead of by number,
+        // so the output revealed the person's presence with certainty (found in review).
+        const string sql = "SELECT age, sum(age) AS s FROM customers GROUP BY age";
+        var spec = Spec(bounds: [new("s", 0m, 100m)], publicGroups: [["9"], ["10"]]);
+        Execute("INSERT INTO customers SELECT i, 'r', 10, DATE '2020-01-01', 'e' FROM range(5) t(i)");
+        var without = Release(sql, spec);
+        Execute("INSERT INTO customers VALUES (999, 'r', 9, DATE '2020-01-01', 'target@example.com')");
+        var with = Release(sql, spec);
+
+        Assert.Equal(
+            JsonSerializer.Serialize(without.Rows.Select(r => r[0])),
+            JsonSerializer.Serialize(with.Rows.Select(r => r[0])));
+        Assert.Equal(9m, with.Rows.Single(r => r[1] is 9m)[1]);
+    }
+
+    [Fact]
     public void Null_units_never_contribute()
     {
         Execute("INSERT INTO customers SELECT i, 'r', 30, DATE '2020-01-01', 'e' FROM range(7) t(i)");

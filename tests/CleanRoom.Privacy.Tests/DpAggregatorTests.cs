@@ -121,6 +121,86 @@ public sealed class DpAggregatorTests
     }
 
     [Fact]
+    public void Noise_of_each_aggregate_has_the_documented_scale()
+    {
+        // 20,000 empty public groups: each released value is pure noise. ε = 10 split in 5 shares (sum, count, avg twice,
+        // unit count), so ε_share = 2; L0 = 2. Discrete Laplace scales in grid units (SECURITY.md, Sensitivity):
+        // sum on [−1.5, 1] step 0.5: L0·⌈1.5/0.5⌉/ε_share = 3; count on [0, 2]: L0·2/ε_share = 2; unit count: L0/ε_share = 1.
+        // The mean of |X| is checked against its exact value 2q/(1 − q²), q = e^(−1/t), within 6 standard errors
+        // (false failure < 1e-8; a scale off by one grid unit, a missing L0 or a wrong share count is > 15 standard errors off).
+        // Without this test no assertion depended on the noise scale at all (found in review).
+        const int groups = 20_000;
+        var keys = Enumerable.Range(0, groups).Select(i => $"g{i:D5}").ToArray();
+        DpAggregateSpec[] specs =
+        [
+            new("sum", DpAggregateKind.Sum, -1.5m, 1m, 0.5m),
+            new("n", DpAggregateKind.Count, 0m, 2m),
+            new("mean", DpAggregateKind.Average, 0m, 1m),
+            new("people", DpAggregateKind.CountDistinctUnits, 0m, 1m),
+        ];
+
+        var result = new DpAggregator(new SeededRandomSource(12)).Aggregate([], specs, new DpOptions(10m, 0m, 2, keys));
+
+        Assert.Equal(groups, result.Groups.Count);
+        AssertLaplaceScale(result.Groups.Select(g => (long)(g.Values[0] / 0.5m)).ToArray(), 3);
+        AssertLaplaceScale(result.Groups.Select(g => (long)g.Values[1]).ToArray(), 2);
+        AssertLaplaceScale(result.Groups.Select(g => (long)g.Values[3]).ToArray(), 1);
+    }
+
+    [Fact]
+    public void Selection_noise_has_the_documented_scale()
+    {
+        // ε = 1 in 2 shares (unit count, selection), L0 = 1: selection noise scale L0/ε_share = 2, q = e^(−1/2).
+        // Groups of 12 units under T = 14 are released with probability P(X ≥ 2) = q²/(1 + q) ≈ 0.229; checked within
+        // 6 standard errors over 5,000 groups (a scale of 1 gives 0.099, a scale of 3 gives 0.320).
+        const decimal epsilon = 1m;
+        const decimal delta = 0.001m;
+        const int groups = 5_000;
+        const int units = 12;
+        DpAggregateSpec[] specs = [new("people", DpAggregateKind.CountDistinctUnits, 0m, 1m)];
+        var rows = Enumerable.Range(0, groups).SelectMany(g => Enumerable.Range(0, units).Select(u => new DpUnitRow($"u{g}-{u}", $"g{g}", [1d])));
+
+        var result = new DpAggregator(new SeededRandomSource(13)).Aggregate(rows, specs, new DpOptions(epsilon, delta, 1));
+
+        Assert.Equal(14, result.SelectionThreshold);
+        var q = Math.Exp(-0.5);
+        var p = q * q / (1 + q);
+        var se = Math.Sqrt(p * (1 - p) / groups);
+        Assert.InRange((double)result.Groups.Count / groups, p - (6 * se), p + (6 * se));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(10)]
+    public void Selection_threshold_bounds_the_release_of_up_to_L0_new_groups_by_delta(int l0)
+    {
+        // Exactly, for the discrete Laplace X of scale L0/ε actually added: L0 · P(1 + X ≥ T) = L0 · q^(T−1)/(1 + q) ≤ δ,
+        // and T is at least the Laplace form ⌈L0 · (1 − ln(2δ/L0)/ε)⌉ of REFERENCE.md.
+        foreach (var epsilon in new[] { 0.05, 0.3, 1.0, 2.5, 8.0 })
+        {
+            foreach (var delta in new[] { 1e-12, 1e-7, 1e-5, 0.01, 0.2 })
+            {
+                var t = PartitionSelection.Threshold(epsilon, delta, l0);
+                var logTail = Math.Log(l0) + ((t - 1) * (-epsilon / l0)) - Math.Log(1 + Math.Exp(-epsilon / l0));
+                Assert.True(logTail <= Math.Log(delta) + 1e-12, $"ε={epsilon} δ={delta} L0={l0}: T={t} releases a new group with probability e^{logTail} > δ/L0·L0");
+                Assert.True(t >= Math.Ceiling(l0 * (1 - (Math.Log(2 * delta / l0) / epsilon)) - 1e-9), $"ε={epsilon} δ={delta} L0={l0}: T={t}");
+            }
+        }
+    }
+
+    private static void AssertLaplaceScale(long[] samples, double scale)
+    {
+        var q = Math.Exp(-1 / scale);
+        var mean = 2 * q / (1 - (q * q));
+        var secondMoment = 2 * q / ((1 - q) * (1 - q));
+        var se = Math.Sqrt((secondMoment - (mean * mean)) / samples.Length);
+        var observed = samples.Average(x => (double)Math.Abs(x));
+        Assert.True(Math.Abs(observed - mean) <= 6 * se, $"mean |noise| {observed:F4}, expected {mean:F4} ± {6 * se:F4} for scale {scale}");
+    }
+
+    [Fact]
     public void Cost_and_threshold_are_reported()
     {
         var result = new DpAggregator(new SeededRandomSource(6)).Aggregate(

@@ -99,6 +99,13 @@ public static class DpRewriter
             }
 
             var unit = analysis.TableReferences[unitIndex];
+            if (analysis.TableReferences.Count(r => string.Equals(r.Table, unit.Table, StringComparison.OrdinalIgnoreCase)) > 1)
+            {
+                // Another reference to the unit table puts a person's rows into other units' per-unit rows (a self-join on
+                // a non-unit join column adds a row to every unit it matches), beyond the contribution bound.
+                throw Refuse(PrivacyErrorCodes.DpUnsupported, $"the unit table '{unit.Table}' is read more than once (a self-join): a person's rows would then count towards other units' values");
+            }
+
             var root = AstNodes.Parse(analyzer, sql);
             var select = AstNodes.SelectNode(root);
             if (select["having"] is JsonObject)

@@ -354,6 +354,34 @@ public sealed class DpRewriterTests : IDisposable
     }
 
     [Fact]
+    public void A_self_join_of_the_unit_table_is_refused_since_a_persons_row_would_change_other_units_values()
+    {
+        // people joins on zip, a declared join column that is not the unit. In "people a JOIN people b ON a.zip = b.zip"
+        // with unit a.customer_id, a person's row on the b side adds a row to every other unit of the same zip, so one
+        // person changed n by far more than the sensitivity L0 · 5 the noise was calibrated for (found in review).
+        var people = new DatasetSchema("people", [new("customer_id", "BIGINT"), new("zip", "VARCHAR")], "customer_id", ["customer_id", "zip"]);
+        var catalog = new SqlCatalog([people]);
+        const string sql = "SELECT a.zip, count(*) AS n FROM people a JOIN people b ON a.zip = b.zip GROUP BY a.zip";
+        var analysis = _analyzer.Analyze(sql, catalog);
+        Assert.True(analysis.IsAllowed, analysis.Reason);
+
+        var plan = DpRewriter.Plan(sql, analysis, Spec(bounds: [new("n", 0m, 5m)], publicGroups: [["z"]]), catalog, _analyzer);
+
+        if (plan.IsAllowed)
+        {
+            // Four people in zip z each have 4 joined rows (n = 16); a fifth person makes it 5 × 5 = 25: a change of 9 > 5.
+            Execute("CREATE TABLE people (customer_id BIGINT, zip VARCHAR)");
+            Execute("INSERT INTO people SELECT i, 'z' FROM range(4) t(i)");
+            var without = (decimal)Assert.Single(Release(plan, []).Rows)[1]!;
+            Execute("INSERT INTO people VALUES (999, 'z')");
+            var with = (decimal)Assert.Single(Release(plan, []).Rows)[1]!;
+            Assert.True(with - without <= 5m, $"one person changed n from {without} to {with}, beyond the sensitivity 5");
+        }
+
+        Assert.Equal(PrivacyErrorCodes.DpUnsupported, plan.ErrorCode);
+    }
+
+    [Fact]
     public void A_dp_computation_reading_a_dataset_without_a_budget_is_refused()
     {
         const string sql = "SELECT category, count(*) AS n FROM orders GROUP BY category";

@@ -25,6 +25,36 @@ public sealed class PartyKeysTests : IDisposable
         Assert.Throws<UnauthorizedAccessException>(() => PartyKeys.Load(_dir, "bob"));
     }
 
+    [Fact]
+    public void Save_refuses_to_overwrite_an_existing_key_file()
+    {
+        var path = Path.Combine(_dir, "carol.keys.json");
+        File.WriteAllText(path, "someone else's file");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        using var keys = PartyKeys.Create("carol");
+        var ex = Assert.Throws<IOException>(() => keys.Save(_dir));
+        Assert.Contains("already exists", ex.Message);
+        Assert.Equal("someone else's file", File.ReadAllText(path));
+        Assert.False(File.Exists(Path.Combine(_dir, "carol.identity.json")));
+    }
+
+    [Fact]
+    public void Save_does_not_follow_a_symlink_at_the_key_path()
+    {
+        var existing = Path.Combine(_dir, "existing-target");
+        File.WriteAllText(existing, "x");
+        File.CreateSymbolicLink(Path.Combine(_dir, "dave.keys.json"), existing);
+        var dangling = Path.Combine(_dir, "dangling-target");
+        File.CreateSymbolicLink(Path.Combine(_dir, "erin.keys.json"), dangling);
+
+        using var dave = PartyKeys.Create("dave");
+        Assert.Throws<IOException>(() => dave.Save(_dir));
+        Assert.Equal("x", File.ReadAllText(existing));
+        using var erin = PartyKeys.Create("erin");
+        Assert.Throws<IOException>(() => erin.Save(_dir));
+        Assert.False(File.Exists(dangling));
+    }
+
     [Theory]
     [InlineData("Alice")]
     [InlineData("../x")]

@@ -79,6 +79,14 @@ public sealed class PartyKeys : IDisposable
         SecureFile.EnsurePrivate(path);
         var file = JsonSerializer.Deserialize<PartyKeyFile>(File.ReadAllBytes(path), CanonicalJson.SerializerOptions)
             ?? throw new InvalidDataException($"key file {path} is empty");
+        if (file.Name != name)
+        {
+            // A copied or renamed file would otherwise sign and decrypt as another party than the one asked for.
+            throw new InvalidDataException(PartyIdentity.IsValidName(file.Name)
+                ? $"refusing key file {path}: it holds the keys of party '{file.Name}', not '{name}'"
+                : $"refusing key file {path}: it does not hold the keys of party '{name}' (its name is missing or invalid)");
+        }
+
         var signing = Key.Import(SignatureAlgorithm.Ed25519, Hashing.FromB64Url(file.SigningPrivateKey), KeyBlobFormat.RawPrivateKey, Exportable);
         var encryption = Key.Import(KeyAgreementAlgorithm.X25519, Hashing.FromB64Url(file.EncryptionPrivateKey), KeyBlobFormat.RawPrivateKey, Exportable);
         return new PartyKeys(file.Name, signing, encryption);

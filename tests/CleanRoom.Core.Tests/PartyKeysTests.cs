@@ -55,6 +55,16 @@ public sealed class PartyKeysTests : IDisposable
         Assert.False(File.Exists(dangling));
     }
 
+    [Fact]
+    public void A_key_file_that_holds_another_partys_keys_is_refused()
+    {
+        using var bob = PartyKeys.Create("bob");
+        bob.Save(_dir);
+        File.Copy(Path.Combine(_dir, "bob.keys.json"), Path.Combine(_dir, "alice.keys.json"));
+        var ex = Assert.Throws<InvalidDataException>(() => PartyKeys.Load(_dir, "alice"));
+        Assert.Contains("'bob', not 'alice'", ex.Message);
+    }
+
     [Theory]
     [InlineData("Alice")]
     [InlineData("../x")]

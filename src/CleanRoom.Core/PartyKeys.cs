@@ -1,6 +1,7 @@
 // Party identities: an Ed25519 signing key (RFC 8032) and an X25519 key-agreement key
 // (RFC 7748), both from NSec/libsodium. Private keys are written with file mode 0600 and
 // never leave the party's machine.
+using System.Security.Cryptography;
 using System.Text.Json;
 using NSec.Cryptography;
 
@@ -77,8 +78,27 @@ public sealed class PartyKeys : IDisposable
     {
         var path = Path.Combine(directory, name + ".keys.json");
         SecureFile.EnsurePrivate(path);
-        var file = JsonSerializer.Deserialize<PartyKeyFile>(File.ReadAllBytes(path), CanonicalJson.SerializerOptions)
-            ?? throw new InvalidDataException($"key file {path} is empty");
+        var bytes = File.ReadAllBytes(path);
+        PartyKeyFile? file;
+        try
+        {
+            file = JsonSerializer.Deserialize<PartyKeyFile>(bytes, CanonicalJson.SerializerOptions);
+        }
+        catch (JsonException)
+        {
+            // Not the parser's message: it can quote the file's text, which is private key material.
+            file = null;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+        }
+
+        if (file is null)
+        {
+            throw new InvalidDataException($"refusing key file {path}: it is empty or not a JSON key file (corrupted or truncated?)");
+        }
+
         if (file.Name != name)
         {
             // A copied or renamed file would otherwise sign and decrypt as another party than the one asked for.
@@ -87,9 +107,34 @@ public sealed class PartyKeys : IDisposable
                 : $"refusing key file {path}: it does not hold the keys of party '{name}' (its name is missing or invalid)");
         }
 
-        var signing = Key.Import(SignatureAlgorithm.Ed25519, Hashing.FromB64Url(file.SigningPrivateKey), KeyBlobFormat.RawPrivateKey, Exportable);
-        var encryption = Key.Import(KeyAgreementAlgorithm.X25519, Hashing.FromB64Url(file.EncryptionPrivateKey), KeyBlobFormat.RawPrivateKey, Exportable);
+        var signing = ImportPrivate(SignatureAlgorithm.Ed25519, file.SigningPrivateKey)
+            ?? throw new InvalidDataException($"refusing key file {path}: its signingPrivateKey is not a base64url 32-byte Ed25519 private key (corrupted or truncated?)");
+        var encryption = ImportPrivate(KeyAgreementAlgorithm.X25519, file.EncryptionPrivateKey);
+        if (encryption is null)
+        {
+            signing.Dispose();
+            throw new InvalidDataException($"refusing key file {path}: its encryptionPrivateKey is not a base64url 32-byte X25519 private key (corrupted or truncated?)");
+        }
+
         return new PartyKeys(file.Name, signing, encryption);
+    }
+
+    private static Key? ImportPrivate(Algorithm algorithm, string? b64url)
+    {
+        if (!Hashing.TryFromB64Url(b64url, out var raw))
+        {
+            return null;
+        }
+
+        try
+        {
+            var creation = Exportable;
+            return raw.Length == 32 && Key.TryImport(algorithm, raw, KeyBlobFormat.RawPrivateKey, out var key, in creation) ? key : null;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(raw);
+        }
     }
 
     private static KeyCreationParameters Exportable => new() { ExportPolicy = KeyExportPolicies.AllowPlaintextExport };

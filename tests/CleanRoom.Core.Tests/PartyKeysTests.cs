@@ -66,6 +66,26 @@ public sealed class PartyKeysTests : IDisposable
     }
 
     [Theory]
+    [InlineData("")]
+    [InlineData("{\"name\":\"alice\",\"signingPriv")]
+    [InlineData("[1]")]
+    [InlineData("{\"name\":\"alice\"}")]
+    [InlineData("{\"name\":\"alice\",\"signingPrivateKey\":\"ixMHhDdVcvr8nFHlxNtikscVYKikjAQl1W2Mc9A4Hz\",\"encryptionPrivateKey\":\"c3qK3pBey__wK6DwYI8rKidFrMuJzdBKo1QQXtQByz0\"}")]
+    [InlineData("{\"name\":\"alice\",\"signingPrivateKey\":\"ixMHhDdVcvr8nFHlxNtikscVYKikjAQl1W2Mc9A4Hzc\",\"encryptionPrivateKey\":\"c3qK3pBey*_wK6DwYI8rKidFrMuJzdBKo1QQXtQByz0\"}")]
+    [InlineData("{\"name\":\"alice\",\"signingPrivateKey\":\"ixMHhDdVcvr8nFHlxNtikscVYKikjAQl1W2Mc9A4HzcAAAA\",\"encryptionPrivateKey\":\"c3qK3pBey__wK6DwYI8rKidFrMuJzdBKo1QQXtQByz0\"}")]
+    public void A_corrupted_or_truncated_key_file_is_refused_without_echoing_its_contents(string content)
+    {
+        var path = Path.Combine(_dir, "alice.keys.json");
+        File.WriteAllText(path, content);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var ex = Assert.Throws<InvalidDataException>(() => PartyKeys.Load(_dir, "alice"));
+        Assert.StartsWith($"refusing key file {path}:", ex.Message);
+        Assert.DoesNotContain("ixMHhDdVcvr8", ex.Message);
+        Assert.DoesNotContain("c3qK3pBey", ex.Message);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
+    [Theory]
     [InlineData("Alice")]
     [InlineData("../x")]
     [InlineData("")]

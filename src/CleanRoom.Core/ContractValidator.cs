@@ -79,7 +79,7 @@ internal static class ContractValidator
 
             if (!PartyKeys.TryImportEncryptionPublicKey(p.EncryptionKey, out _))
             {
-                return $"party '{p.Name}' has an invalid X25519 encryption key";
+                return $"party '{p.Name}' has an invalid X25519 encryption key (not 32 bytes of base64url, or a low-order point no result can be sealed to)";
             }
 
             if (!keys.Add(p.SigningKey))

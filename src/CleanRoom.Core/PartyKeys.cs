@@ -53,12 +53,31 @@ public sealed class PartyKeys : IDisposable
             && PublicKey.TryImport(SignatureAlgorithm.Ed25519, raw, KeyBlobFormat.RawPublicKey, out key);
     }
 
+    /// <summary>
+    /// Imports a party's X25519 key, refusing a low-order point: every DH with it is all zero, which
+    /// RFC 9180 §7.1.4 makes the sender refuse, so no result could ever be sealed to it.
+    /// </summary>
     public static bool TryImportEncryptionPublicKey(string? b64url, out PublicKey? key)
     {
         key = null;
-        return Hashing.TryFromB64Url(b64url, out var raw)
-            && raw.Length == 32
-            && PublicKey.TryImport(KeyAgreementAlgorithm.X25519, raw, KeyBlobFormat.RawPublicKey, out key);
+        if (!Hashing.TryFromB64Url(b64url, out var raw)
+            || raw.Length != 32
+            || !PublicKey.TryImport(KeyAgreementAlgorithm.X25519, raw, KeyBlobFormat.RawPublicKey, out var imported))
+        {
+            return false;
+        }
+
+        // A clamped scalar is a multiple of the cofactor 8, so the product with a low-order point is the
+        // identity, whose all-zero output libsodium refuses (null).
+        using var probe = Key.Create(KeyAgreementAlgorithm.X25519);
+        using var shared = KeyAgreementAlgorithm.X25519.Agree(probe, imported!);
+        if (shared is null)
+        {
+            return false;
+        }
+
+        key = imported;
+        return true;
     }
 
     /// <summary>Writes {dir}/{name}.keys.json (private, 0600) and {dir}/{name}.identity.json (public).</summary>

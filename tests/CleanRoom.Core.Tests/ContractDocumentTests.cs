@@ -56,6 +56,23 @@ public sealed class ContractDocumentTests : IDisposable
         Assert.Contains("invalid Ed25519", ContractDocument.Parse(Json(_parties.Contract with { Parties = parties })).Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("0000000000000000000000000000000000000000000000000000000000000000")]
+    [InlineData("0100000000000000000000000000000000000000000000000000000000000000")]
+    [InlineData("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")]
+    [InlineData("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157")]
+    [InlineData("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")]
+    [InlineData("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")]
+    [InlineData("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")]
+    public void A_low_order_encryption_key_is_refused(string hex)
+    {
+        // RFC 9180 §7.1.4: sealing to such a key gives an all-zero DH output, so no result could ever be sealed to it.
+        var parties = _parties.Contract.Parties.ToList();
+        parties[1] = parties[1] with { EncryptionKey = Hashing.B64Url(Convert.FromHexString(hex)) };
+        Assert.Contains("invalid X25519", ContractDocument.Parse(Json(_parties.Contract with { Parties = parties })).Error, StringComparison.Ordinal);
+        Assert.False(PartyKeys.TryImportEncryptionPublicKey(Hashing.B64Url(Convert.FromHexString(hex)), out _));
+    }
+
     [Fact]
     public void A_privacy_unit_that_is_not_a_column_is_refused()
     {

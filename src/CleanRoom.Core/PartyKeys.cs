@@ -48,8 +48,7 @@ public sealed class PartyKeys : IDisposable
     public static bool TryImportSigningPublicKey(string? b64url, out PublicKey? key)
     {
         key = null;
-        return Hashing.TryFromB64Url(b64url, out var raw)
-            && raw.Length == 32
+        return IsCanonicalKey(b64url, out var raw)
             && PublicKey.TryImport(SignatureAlgorithm.Ed25519, raw, KeyBlobFormat.RawPublicKey, out key);
     }
 
@@ -60,8 +59,7 @@ public sealed class PartyKeys : IDisposable
     public static bool TryImportEncryptionPublicKey(string? b64url, out PublicKey? key)
     {
         key = null;
-        if (!Hashing.TryFromB64Url(b64url, out var raw)
-            || raw.Length != 32
+        if (!IsCanonicalKey(b64url, out var raw)
             || !PublicKey.TryImport(KeyAgreementAlgorithm.X25519, raw, KeyBlobFormat.RawPublicKey, out var imported))
         {
             return false;
@@ -79,6 +77,13 @@ public sealed class PartyKeys : IDisposable
         key = imported;
         return true;
     }
+
+    /// <summary>
+    /// 32 bytes in unpadded base64url, spelled exactly as <see cref="Hashing.B64Url"/> writes them: the decoder also takes
+    /// padding and whitespace, and a key listed under two spellings would pass as two parties' keys.
+    /// </summary>
+    private static bool IsCanonicalKey(string? b64url, out byte[] raw) =>
+        Hashing.TryFromB64Url(b64url, out raw) && raw.Length == 32 && string.Equals(Hashing.B64Url(raw), b64url, StringComparison.Ordinal);
 
     /// <summary>Writes {dir}/{name}.keys.json (private, 0600) and {dir}/{name}.identity.json (public).</summary>
     public void Save(string directory)

@@ -73,6 +73,28 @@ public sealed class ContractDocumentTests : IDisposable
         Assert.False(PartyKeys.TryImportEncryptionPublicKey(Hashing.B64Url(Convert.FromHexString(hex)), out _));
     }
 
+    [Theory]
+    [InlineData("{0}=")]
+    [InlineData(" {0}")]
+    [InlineData("{0}\n")]
+    public void A_signing_key_reused_under_another_spelling_is_refused(string spelling)
+    {
+        // One key listed twice would let its holder sign contracts and votes as two parties.
+        var parties = _parties.Contract.Parties.ToList();
+        parties[2] = parties[2] with { SigningKey = string.Format(CultureInfo.InvariantCulture, spelling, parties[0].SigningKey) };
+        var parsed = ContractDocument.Parse(Json(_parties.Contract with { Parties = parties }));
+        Assert.False(parsed.IsValid);
+        Assert.Contains("party 'manager'", parsed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_encryption_key_that_is_not_unpadded_base64url_is_refused()
+    {
+        var parties = _parties.Contract.Parties.ToList();
+        parties[1] = parties[1] with { EncryptionKey = parties[1].EncryptionKey + "=" };
+        Assert.Contains("invalid X25519", ContractDocument.Parse(Json(_parties.Contract with { Parties = parties })).Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_privacy_unit_that_is_not_a_column_is_refused()
     {

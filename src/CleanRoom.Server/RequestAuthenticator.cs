@@ -41,10 +41,9 @@ public sealed class RequestAuthenticator(Database db, AuditLog audit, TimeProvid
                 : $"request refused: the signing key is not a party of the contract that holds {target}");
         }
 
-        actor = party.Name;
-        var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var skew = (long)RequestSignature.MaxClockSkew.TotalSeconds;
-        if (!long.TryParse(timestampText, out var timestamp) || timestamp < now - skew || timestamp > now + skew) // no subtraction that can overflow
+        // Verified before anything is audited in the party's name: its key id is public, so until the signature verifies
+        // the request is only a stranger's claim to be that party (audited as "key:…", like an unknown key).
+        if (!long.TryParse(timestampText, out var timestamp))
         {
             throw await Refuse(401, "auth.stale_request", "request refused: its timestamp is more than 5 minutes from the server's clock");
         }
@@ -54,6 +53,14 @@ public sealed class RequestAuthenticator(Database db, AuditLog audit, TimeProvid
         if (!RequestSignature.Verify(key!, http.Request.Method, pathAndQuery, contentSha256Hex, timestamp, nonce, signature))
         {
             throw await Refuse(401, "auth.bad_signature", "request refused: its signature does not verify under the party's key");
+        }
+
+        actor = party.Name;
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var skew = (long)RequestSignature.MaxClockSkew.TotalSeconds;
+        if (timestamp < now - skew || timestamp > now + skew) // no subtraction that can overflow
+        {
+            throw await Refuse(401, "auth.stale_request", "request refused: its timestamp is more than 5 minutes from the server's clock");
         }
 
         var fresh = await db.WriteAsync(

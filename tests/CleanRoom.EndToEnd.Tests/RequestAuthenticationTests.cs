@@ -70,6 +70,27 @@ public sealed class RequestAuthenticationTests(CleanRoomFixture f)
     }
 
     [Fact]
+    public async Task A_forged_request_is_not_audited_in_the_name_of_the_party_whose_key_id_it_names()
+    {
+        // Anyone can read a party's key id (it is the hash of a public key in the contract); a request that names it but
+        // does not verify was not sent by that party, fresh or stale, so the audit log must not say it was.
+        var before = (await f.AuditAsync()).Entries.Count;
+        using var forger = PartyKeys.Create("retailer");
+        foreach (var timestamp in new long?[] { null, DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeSeconds() })
+        {
+            using var request = Signed(forger, HttpMethod.Get, $"api/contracts/{f.Contract.Id}", [], timestamp);
+            request.Headers.Remove(RequestSignature.KeyIdHeader);
+            request.Headers.Add(RequestSignature.KeyIdHeader, f.Parties["retailer"].Id);
+            Assert.Equal((HttpStatusCode.Unauthorized, "auth.bad_signature"), await SendAsync(request));
+        }
+
+        var entries = (await f.AuditAsync()).Entries.Skip(before).Where(e => e.Action == "request.refused").ToList();
+        Assert.Equal(3, entries.Count);
+        Assert.All(entries, e => Assert.Equal("auth.bad_signature", e.ReasonCode));
+        Assert.All(entries, e => Assert.NotEqual("retailer", e.Actor));
+    }
+
+    [Fact]
     public async Task An_unsigned_request_is_refused()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"api/contracts/{f.Contract.Id}");

@@ -52,6 +52,20 @@ public sealed class HpkeTests
     }
 
     [Fact]
+    public void Opens_a_ciphertext_another_implementation_sealed_in_the_aes_256_gcm_suite()
+    {
+        // RFC 9180's appendix has no vector for DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, the suite CleanRoom
+        // seals with: this one was sealed by pyca/cryptography 48.0.0 (hpke.Suite(KEM.X25519, KDF.HKDF_SHA256,
+        // AEAD.AES_256_GCM).encrypt, empty aad) to the A.1 recipient key, so a wrong suite id or key length here fails.
+        const string sealedByPyca = "da4e8f5379ff974321bcbeb406ebe49ba72c9e023e61f784b7a521af4ca1707ff353482e616b7ac500c731a8a18eea45075772a3b0722c7f37179fb1653994bbbcd6801287a531dc86970341e567";
+        using var recipient = Import(SkRm);
+        var bytes = Convert.FromHexString(sealedByPyca);
+        var opened = Hpke.Open(recipient, bytes.AsSpan(0, Hpke.EncSize), s_info, [], bytes.AsSpan(Hpke.EncSize));
+        Assert.True(opened.IsSuccess, opened.Reason);
+        Assert.Equal(s_message, opened.Plaintext);
+    }
+
+    [Fact]
     public void Seal_and_open_round_trip_with_aes_256_gcm()
     {
         using var recipient = Key.Create(KeyAgreementAlgorithm.X25519);

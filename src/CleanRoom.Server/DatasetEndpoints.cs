@@ -15,6 +15,19 @@ public static class DatasetEndpoints
         app.MapPut("/api/contracts/{id}/datasets/{name}/ciphertext", Publish);
     }
 
+    /// <summary>
+    /// Contract ids and dataset names are names (<see cref="PartyIdentity.IsValidName"/>): a path segment that is not one
+    /// names nothing, and is refused before it can be echoed into a refusal reason or an audit target (it may hold a
+    /// newline or a bidirectional override, and the request may be unsigned).
+    /// </summary>
+    private static void RequireNames(string id, string name)
+    {
+        if (!PartyIdentity.IsValidName(id) || !PartyIdentity.IsValidName(name))
+        {
+            throw ApiException.NotFound("dataset.not_found", "no such dataset: contract ids and dataset names are 1-64 characters of a-z, 0-9, '-' and '_'");
+        }
+    }
+
     private static async Task<(ContractRow Row, ContractParty Owner, DatasetDeclaration Dataset)> AuthorizeOwnerAsync(
         string id, string name, string contentSha256, string action, HttpContext http, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time)
     {
@@ -43,6 +56,7 @@ public static class DatasetEndpoints
 
     private static async Task<IResult> CreateKey(string id, string name, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time, KeyBroker broker)
     {
+        RequireNames(id, name);
         var body = await GovernanceEndpoints.ReadBodyAsync(http);
         var (row, party, _) = await AuthorizeOwnerAsync(id, name, Hashing.Sha256Hex(body), "creating a dataset key", http, store, audit, auth, time);
         var view = await db.WriteAsync((c, tx) =>
@@ -64,6 +78,8 @@ public static class DatasetEndpoints
 
     private static async Task<IResult> Publish(string id, string name, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time, ServerOptions options)
     {
+        RequireNames(id, name);
+
         // The signed body digest is the declared ciphertext SHA-256; the upload is refused unless the bytes match it.
         var declared = http.Request.Headers[RequestSignature.ContentSha256Header].ToString();
         var wrappedKey = http.Request.Headers[WrappedKeyHeader].ToString();

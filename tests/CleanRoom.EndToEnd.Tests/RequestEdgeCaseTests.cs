@@ -154,6 +154,30 @@ public sealed class RequestEdgeCaseTests(CleanRoomFixture f)
         }
     }
 
+    /// <summary>
+    /// A dataset name in the path that no dataset can have (a newline, a bidirectional override) named nothing, yet it was
+    /// echoed into a two-line refusal reason and into audit targets, even of an unsigned request.
+    /// </summary>
+    [Fact]
+    public async Task A_dataset_path_that_no_name_can_have_is_not_found_and_never_echoed()
+    {
+        var before = (await f.AuditAsync()).Entries.Count;
+        using var http = new HttpClient { BaseAddress = f.Server };
+        var forged = "x%0Aforged%E2%80%AEy";
+        using var unsigned = new HttpRequestMessage(HttpMethod.Put, $"api/contracts/{f.Contract.Id}/datasets/{forged}/ciphertext") { Content = new ByteArrayContent([1]) };
+        using var byStranger = RequestAuthenticationTests.Signed(f.Parties["mallory"], HttpMethod.Post, $"api/contracts/{f.Contract.Id}/datasets/{forged}/key", [], signedPath: $"/api/contracts/{f.Contract.Id}/datasets/x\nforged\u202Ey/key");
+        foreach (var request in new[] { unsigned, byStranger })
+        {
+            using var response = await http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Contains("dataset.not_found", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("forged", text, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain((await f.AuditAsync()).Entries.Skip(before), e => e.Target.Contains("forged", StringComparison.Ordinal) || (e.Reason?.Contains("forged", StringComparison.Ordinal) ?? false));
+    }
+
     [Fact]
     public async Task A_party_of_another_contract_cannot_vote_fetch_or_publish_here()
     {

@@ -41,8 +41,20 @@ public static class AttestationEndpoints
         return Results.Ok(new { token = result.Token });
     }
 
+    private static bool IsKeyName(string name) => name.Length is > 0 and <= 160 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
+    private static bool IsKeyVersion(string version) => version.Length is > 0 and <= 64 && version.All(char.IsAsciiLetterOrDigit);
+
     private static async Task<IResult> Release(string name, string version, HttpContext http, LocalAttestation attestation, KeyBroker broker, AuditLog audit)
     {
+        // The broker names keys "{contract}--{dataset}" and versions 32 hex digits. A path that no key can have names nothing,
+        // and is refused before it can be echoed into a reason or an audit target (it may hold a newline or a bidirectional
+        // override, and the caller is not yet authenticated).
+        if (!IsKeyName(name) || !IsKeyVersion(version))
+        {
+            throw ApiException.NotFound("key.not_found", "no such key: key names are letters, digits, '-' and '_', and versions are letters and digits");
+        }
+
         var target = $"key/{name}";
         if (http.Request.Query["api-version"] != KeyReleaseResponse.ApiVersion)
         {

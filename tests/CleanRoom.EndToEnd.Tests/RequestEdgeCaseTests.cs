@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using CleanRoom.Cli;
 using CleanRoom.Core;
@@ -175,6 +176,22 @@ public sealed class RequestEdgeCaseTests(CleanRoomFixture f)
             Assert.DoesNotContain("forged", text, StringComparison.Ordinal);
         }
 
+        Assert.DoesNotContain((await f.AuditAsync()).Entries.Skip(before), e => e.Target.Contains("forged", StringComparison.Ordinal) || (e.Reason?.Contains("forged", StringComparison.Ordinal) ?? false));
+    }
+
+    [Theory]
+    [InlineData("x%0Aforged%E2%80%AEy", "0123456789abcdef0123456789abcdef")]
+    [InlineData("retail--purchases", "v%0Aforged")]
+    public async Task A_key_release_path_that_no_key_can_have_is_not_found_and_never_echoed(string name, string version)
+    {
+        var before = (await f.AuditAsync()).Entries.Count;
+        using var http = new HttpClient { BaseAddress = f.Server };
+        using var response = await http.PostAsync($"keys/{name}/{version}/release?api-version=7.4", new StringContent("{}", Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("key.not_found", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("forged", text, StringComparison.Ordinal);
         Assert.DoesNotContain((await f.AuditAsync()).Entries.Skip(before), e => e.Target.Contains("forged", StringComparison.Ordinal) || (e.Reason?.Contains("forged", StringComparison.Ordinal) ?? false));
     }
 

@@ -31,6 +31,16 @@ public static class ConsentEndpoints
         var party = await auth.AuthenticateAsync(http, Hashing.Sha256Hex(body), row.Document, "contract/" + id, http.RequestAborted);
         await auth.RequireRoleAsync(party, Roles.DataProvider, revoke ? "revoking consent" : "restoring consent", "contract/" + id, http.RequestAborted);
         var request = await GovernanceEndpoints.ParseBodyAsync<ConsentChange>(body, "consent change", audit, party.Name, action, "contract/" + id);
+        const string badScope = "consent change refused: scope must be 'contract' (target = the contract id), 'dataset' or 'computation' with an existing target";
+
+        // Scope and target come from the body: checked to be a known scope and a name before either is written into an audit
+        // target or a reason (a newline or a bidirectional override would otherwise land in the signed log).
+        if (request.Scope is not (ConsentStore.ScopeContract or ConsentStore.ScopeDataset or ConsentStore.ScopeComputation) || !PartyIdentity.IsValidName(request.Target))
+        {
+            await audit.AppendAsync(party.Name, action, "contract/" + id, "refused", "consent.bad_scope", badScope);
+            throw ApiException.BadRequest("consent.bad_scope", badScope);
+        }
+
         var target = $"consent/{id}/{request.Scope}/{request.Target}";
 
         async Task<ApiException> Refuse(int status, string code, string reason)
@@ -67,7 +77,7 @@ public static class ConsentEndpoints
 
                 break;
             default:
-                throw await Refuse(400, "consent.bad_scope", "consent change refused: scope must be 'contract' (target = the contract id), 'dataset' or 'computation' with an existing target");
+                throw await Refuse(400, "consent.bad_scope", badScope);
         }
 
         var (changed, cancelled) = await db.WriteAsync((c, tx) =>

@@ -52,6 +52,20 @@ public sealed class ConsentTests(CleanRoomFixture f)
         Assert.Equal("consent.bad_scope", badScope.Code);
     }
 
+    [Theory]
+    [InlineData("dataset", "x\nforged\u202Ey")]
+    [InlineData("x\nforged", "purchases")]
+    public async Task A_consent_scope_or_target_that_is_not_a_name_is_refused_and_never_echoed(string scope, string target)
+    {
+        var before = (await f.AuditAsync()).Entries.Count;
+        var refused = await Assert.ThrowsAsync<CliException>(() => ChangeAsync("retailer", "revoke", scope, target));
+        Assert.Equal("consent.bad_scope", refused.Code);
+        Assert.DoesNotContain("forged", refused.Message, StringComparison.Ordinal);
+        var entries = (await f.AuditAsync()).Entries.Skip(before).ToList();
+        Assert.Contains(entries, e => e.ReasonCode == "consent.bad_scope" && e.Actor == "retailer");
+        Assert.DoesNotContain(entries, e => e.Target.Contains("forged", StringComparison.Ordinal) || (e.Reason?.Contains("forged", StringComparison.Ordinal) ?? false));
+    }
+
     [Fact]
     public async Task Revoking_the_whole_contract_blocks_every_computation()
     {

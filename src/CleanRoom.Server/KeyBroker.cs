@@ -36,7 +36,14 @@ public sealed class KeyBroker : IDisposable
         if (File.Exists(path))
         {
             SecureFile.EnsurePrivate(path);
-            SigningKey.ImportFromPem(File.ReadAllText(path));
+            try
+            {
+                SigningKey.ImportFromPem(File.ReadAllText(path));
+            }
+            catch (Exception ex) when (ex is ArgumentException or CryptographicException)
+            {
+                throw new InvalidDataException($"{path} does not hold an RSA private key in PEM; the broker's signing key is damaged");
+            }
             if (SigningKey.KeySize < SigningKeySizeBits)
             {
                 throw new InvalidOperationException($"{path} holds an RSA key shorter than {SigningKeySizeBits} bits; refusing to sign release responses with it");

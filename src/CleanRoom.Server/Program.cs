@@ -11,34 +11,42 @@ string? readyFile = null;
 for (var i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-    switch (args[i])
+    try
     {
-        case "--data-dir": options.DataDirectory = Next(); break;
-        case "--policies": options.PolicyDirectory = Next(); break;
-        case "--simulated-attestation": options.SimulatedAttestation = true; break;
-        case "--sim-amd": options.SimulatedAmdDirectory = Next(); break;
-        case "--urls": urls = Next(); break;
-        case "--ready-file": readyFile = Next(); break;
-        case "--job-lease":
-            options.JobLease = int.TryParse(Next(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var leaseSeconds) && leaseSeconds is >= 1 and <= 3600
-                ? TimeSpan.FromSeconds(leaseSeconds)
-                : throw new ArgumentException("--job-lease takes whole seconds between 1 and 3600");
-            break;
-        case "--help" or "-h":
-            Console.WriteLine("""
-                cleanroom-server: governance API, key broker, audit log and (simulated mode) attestation authority.
-                  --data-dir DIR             SQLite database, ciphertext blobs, server keys (default ./cleanroom-data)
-                  --policies DIR             attestation-policies directory (default ./attestation-policies)
-                  --simulated-attestation    run the local attestation authority (simulated AMD root; never for production)
-                  --sim-amd DIR              simulated AMD platform directory (its ARK is the trusted simulated root)
-                  --urls URL                 listen address (default http://127.0.0.1:0, a free loopback port)
-                  --ready-file FILE          write the bound URL to FILE once listening
-                  --job-lease SECONDS        lease on a claimed job, renewed by the enclave's heartbeat (default 30)
-                """);
-            return 0;
-        default:
-            Console.Error.WriteLine($"cleanroom-server: unknown option '{args[i]}' (see --help)");
-            return 2;
+        switch (args[i])
+        {
+            case "--data-dir": options.DataDirectory = Next(); break;
+            case "--policies": options.PolicyDirectory = Next(); break;
+            case "--simulated-attestation": options.SimulatedAttestation = true; break;
+            case "--sim-amd": options.SimulatedAmdDirectory = Next(); break;
+            case "--urls": urls = Next(); break;
+            case "--ready-file": readyFile = Next(); break;
+            case "--job-lease":
+                options.JobLease = int.TryParse(Next(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var leaseSeconds) && leaseSeconds is >= 1 and <= 3600
+                    ? TimeSpan.FromSeconds(leaseSeconds)
+                    : throw new ArgumentException("--job-lease takes whole seconds between 1 and 3600");
+                break;
+            case "--help" or "-h":
+                Console.WriteLine("""
+                    cleanroom-server: governance API, key broker, audit log and (simulated mode) attestation authority.
+                      --data-dir DIR             SQLite database, ciphertext blobs, server keys (default ./cleanroom-data)
+                      --policies DIR             attestation-policies directory (default ./attestation-policies)
+                      --simulated-attestation    run the local attestation authority (simulated AMD root; never for production)
+                      --sim-amd DIR              simulated AMD platform directory (its ARK is the trusted simulated root)
+                      --urls URL                 listen address (default http://127.0.0.1:0, a free loopback port)
+                      --ready-file FILE          write the bound URL to FILE once listening
+                      --job-lease SECONDS        lease on a claimed job, renewed by the enclave's heartbeat (default 30)
+                    """);
+                return 0;
+            default:
+                Console.Error.WriteLine($"cleanroom-server: unknown option '{args[i]}' (see --help)");
+                return 2;
+        }
+    }
+    catch (ArgumentException ex)
+    {
+        Console.Error.WriteLine($"cleanroom-server: {ex.Message}");
+        return 2;
     }
 }
 
@@ -95,9 +103,20 @@ app.Use(async (http, next) =>
     }
 });
 
-// Resolve eagerly so a broken policy or key directory stops the server at start, not at first use.
-_ = app.Services.GetRequiredService<LocalAttestation>();
-_ = app.Services.GetRequiredService<KeyBroker>();
+// Resolve eagerly so a broken policy or key directory stops the server at start, not at first use, with one line that says
+// why (no stack trace; no exception here carries key material).
+try
+{
+    _ = app.Services.GetRequiredService<ServerIdentity>();
+    _ = app.Services.GetRequiredService<AuditLog>();
+    _ = app.Services.GetRequiredService<LocalAttestation>();
+    _ = app.Services.GetRequiredService<KeyBroker>();
+}
+catch (Exception ex)
+{
+    Console.Error.WriteLine($"cleanroom-server: refused to start: {ex.Message.ReplaceLineEndings(" ")}");
+    return 2;
+}
 GovernanceEndpoints.Map(app);
 DatasetEndpoints.Map(app);
 JobEndpoints.Map(app);

@@ -23,7 +23,14 @@ public sealed class ServerIdentity : IDisposable
         if (File.Exists(path))
         {
             SecureFile.EnsurePrivate(path);
-            return new ServerIdentity(Key.Import(SignatureAlgorithm.Ed25519, File.ReadAllBytes(path), KeyBlobFormat.RawPrivateKey, parameters));
+            try
+            {
+                return new ServerIdentity(Key.Import(SignatureAlgorithm.Ed25519, File.ReadAllBytes(path), KeyBlobFormat.RawPrivateKey, parameters));
+            }
+            catch (FormatException)
+            {
+                throw new InvalidDataException($"{path} does not hold an Ed25519 private key (32 raw bytes); the server's audit signing key is damaged");
+            }
         }
 
         var key = Key.Create(SignatureAlgorithm.Ed25519, parameters);

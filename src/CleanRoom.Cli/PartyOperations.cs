@@ -63,10 +63,16 @@ internal static class PartyOperations
     /// <summary>Creates the dataset's key at the broker, encrypts the file client-side and uploads only ciphertext and the wrapped key.</summary>
     public static async Task<PublishedDataset> PublishDatasetAsync(ApiClient api, string contractId, string name, string file, string workDirectory, IProgress<(string Stage, long Done, long Total)>? progress, CancellationToken ct, int chunkSize = DatasetEnvelope.DefaultChunkSize)
     {
+        // Checked before anything else: writing the ciphertext over its own input would destroy the only plaintext copy.
+        var cipherPath = Path.Combine(workDirectory, name + ".cre");
+        if (string.Equals(Path.GetFullPath(file), Path.GetFullPath(cipherPath), StringComparison.Ordinal))
+        {
+            throw new CliException($"refusing to publish: {file} is where the ciphertext would be written; rename the input file", "dataset.input_is_output");
+        }
+
         var key = await api.PostAsync<DatasetKeyView>($"api/contracts/{contractId}/datasets/{name}/key", null, ct);
         var contract = ContractToBindTo(await api.GetAsync<ContractView>($"api/contracts/{contractId}", ct), contractId, name, api.Party);
         var dataKey = RandomNumberGenerator.GetBytes(DataKeyWrapping.DataKeySize);
-        var cipherPath = Path.Combine(workDirectory, name + ".cre");
         try
         {
             var total = new FileInfo(file).Length;

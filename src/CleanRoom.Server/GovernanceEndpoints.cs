@@ -338,7 +338,7 @@ public static class GovernanceEndpoints
         return Results.Ok(view);
     }
 
-    private static async Task<IResult> Vote(string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time)
+    private static async Task<IResult> Vote(string id, HttpContext http, Database db, Store store, AuditLog audit, RequestAuthenticator auth, TimeProvider time, JobLeases leases)
     {
         var body = await ReadBodyAsync(http);
         var view = store.ComputationView(id);
@@ -381,15 +381,16 @@ public static class GovernanceEndpoints
             throw await Refuse(400, "vote.bad_decision", "vote refused: decision must be 'approve' or 'reject'");
         }
 
-        var (state, vetoed) = await db.WriteAsync<(string? State, ApiException? Vetoed)>((c, tx) =>
+        var (state, vetoed, cancelled) = await db.WriteAsync<(string? State, ApiException? Vetoed, List<string> Cancelled)>((c, tx) =>
         {
+            var jobs = new List<string>();
             var current = Store.FindComputation(c, tx, id)!;
             if (current.State == "rejected")
             {
                 // Audited in this transaction and returned, so that the entry commits.
                 var reason = $"vote refused: computation '{id}' was already vetoed";
                 audit.Append(c, tx, party.Name, "computation.voted", target, "refused", "computation.rejected", reason);
-                return (null, ApiException.Conflict("computation.rejected", reason));
+                return (null, ApiException.Conflict("computation.rejected", reason), jobs);
             }
 
             Database.Exec(c, "INSERT INTO votes (computation_id, party, decision, computation_hash, jws) VALUES ($c, $p, $d, $h, $j) ON CONFLICT (computation_id, party) DO UPDATE SET decision = excluded.decision, computation_hash = excluded.computation_hash, jws = excluded.jws;", tx,
@@ -415,12 +416,35 @@ public static class GovernanceEndpoints
                 audit.Append(c, tx, "server", "computation." + newState, target);
             }
 
-            return (newState, null);
+            if (newState == "rejected" && current.State != "rejected")
+            {
+                // A veto after an approval withdraws it as a revocation does: the computation's queued and running
+                // jobs are cancelled in this transaction (their enclaves are woken after the commit and stop in flight).
+                var jobReason = $"job cancelled: computation '{id}' vetoed by '{party.Name}'";
+                using (var cmd = Database.Command(c, "UPDATE jobs SET state = 'cancelled', reason_code = 'computation.rejected', reason = $r, lease_expires_at = NULL, updated_at = $t WHERE computation_id = $c AND state IN ('queued', 'running') RETURNING id;", tx,
+                    ("$r", jobReason), ("$t", Store.Now(time)), ("$c", id)))
+                using (var r = cmd.ExecuteReader())
+                {
+                    while (r.Read())
+                    {
+                        jobs.Add(r.GetString(0));
+                    }
+                }
+
+                foreach (var job in jobs.Order(StringComparer.Ordinal))
+                {
+                    audit.Append(c, tx, "server", "job.cancelled", "job/" + job, "refused", "computation.rejected", jobReason);
+                }
+            }
+
+            return (newState, null, jobs);
         });
         if (vetoed is not null)
         {
             throw vetoed;
         }
+
+        leases.Notify(cancelled);
 
         return Results.Ok(new { id, state });
     }

@@ -53,6 +53,24 @@ public sealed class InFlightCancellationTests(CleanRoomFixture f)
         Assert.Equal("contract.not_active", run.Code);
     }
 
+    /// <summary>
+    /// SECURITY.md: a veto cast after an approval is enforced by the server as a revocation or a termination is (it
+    /// cancels, refuses key releases and withholds results). The veto turned the computation to rejected but left its
+    /// running job running: the enclave kept computing on the decrypted data until it tried to submit.
+    /// </summary>
+    [Fact]
+    public async Task Vetoing_an_approved_computation_while_a_job_runs_interrupts_it_and_withholds_the_result()
+    {
+        var (id, job) = await StartLongJobAsync("veto-inflight");
+        using (var retailer = f.Api("retailer"))
+        {
+            var (_, ack) = await PartyOperations.VoteAsync(retailer, LongJob.ComputationId(id), VoteStatement.Reject, default);
+            Assert.Equal("rejected", ack.State);
+        }
+
+        await AssertInterruptedAsync(id, job.Id, "computation.rejected", e => e.Action == "computation.rejected" && e.Actor == "retailer" && e.Target == "computation/" + LongJob.ComputationId(id));
+    }
+
     private async Task<(string ContractId, JobView Job)> StartLongJobAsync(string prefix)
     {
         var id = prefix + "-" + Guid.NewGuid().ToString("N")[..6];

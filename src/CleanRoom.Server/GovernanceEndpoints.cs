@@ -317,6 +317,15 @@ public static class GovernanceEndpoints
                 return ApiException.Conflict("computation.exists", reason);
             }
 
+            // Checked again inside the transaction: a termination that committed since the check above wins.
+            var stateNow = EffectiveState(Store.FindContract(c, tx, id)!, time);
+            if (stateNow != "active")
+            {
+                var reason = $"computation refused: contract '{id}' is {stateNow}, not active";
+                audit.Append(c, tx, party.Name, "computation.proposed", target, "refused", "contract.not_active", reason);
+                return ApiException.BadRequest("contract.not_active", reason);
+            }
+
             Database.Exec(c, "INSERT INTO computations (id, contract_id, document, hash, state, required_approvers, tables_read, summary, created_at) VALUES ($id, $c, $d, $h, 'proposed', $a, $t, $s, $now);", tx,
                 ("$id", computation.Id), ("$c", id), ("$d", Store.Json(computation)), ("$h", hash), ("$a", Store.Json(approvers)), ("$t", Store.Json(analysis.Tables)), ("$s", summary), ("$now", Store.Now(time)));
             audit.Append(c, tx, party.Name, "computation.proposed", target);
@@ -384,6 +393,16 @@ public static class GovernanceEndpoints
         var (state, vetoed, cancelled) = await db.WriteAsync<(string? State, ApiException? Vetoed, List<string> Cancelled)>((c, tx) =>
         {
             var jobs = new List<string>();
+
+            // Checked again inside the transaction: a termination that committed since the check above wins.
+            var contractNow = EffectiveState(Store.FindContract(c, tx, contract.Document.Id)!, time);
+            if (contractNow != "active")
+            {
+                var reason = $"vote refused: contract '{contract.Document.Id}' is {contractNow}, not active";
+                audit.Append(c, tx, party.Name, "computation.voted", target, "refused", "contract.not_active", reason);
+                return (null, new ApiException(409, "contract.not_active", reason), jobs);
+            }
+
             var current = Store.FindComputation(c, tx, id)!;
             if (current.State == "rejected")
             {

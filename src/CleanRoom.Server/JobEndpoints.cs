@@ -99,6 +99,19 @@ public static class JobEndpoints
                 return Refused("auth.replayed_request", $"run refused: job '{jobId}' of this request already exists (replay)");
             }
 
+            // Checked again inside the transaction: a termination or a veto that committed since the checks above wins.
+            var stateNow = GovernanceEndpoints.EffectiveState(Store.FindContract(c, tx, contract.Document.Id)!, time);
+            if (stateNow != "active")
+            {
+                return Refused("contract.not_active", $"run refused: contract '{contract.Document.Id}' is {stateNow}, not active");
+            }
+
+            var computationNow = Store.FindComputation(c, tx, id)!;
+            if (computationNow.State != "approved")
+            {
+                return Refused("computation.not_approved", $"run refused: computation '{id}' is {computationNow.State}");
+            }
+
             var datasets = Store.Datasets(c, tx, contract.Document.Id).Where(d => view.Tables.Contains(d.Name)).ToList();
             var unpublished = datasets.Where(d => d.State != "published").Select(d => d.Name).ToList();
             if (unpublished.Count > 0)

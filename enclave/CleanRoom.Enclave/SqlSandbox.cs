@@ -52,6 +52,7 @@ public sealed class SqlSandbox : IDisposable
     public long LoadCsv(DatasetDeclaration dataset, string path)
     {
         EnsureUnlocked();
+        EnsureSupportedTypes(dataset);
         var columns = string.Join(", ", dataset.Columns.Select(c => $"{Ident(c.Name)} {c.Type}"));
         var spec = string.Join(", ", dataset.Columns.Select(c => $"'{Quote(c.Name)}': '{Quote(c.Type)}'"));
         Exec($"CREATE TABLE {Ident(dataset.Name)} ({columns});");
@@ -64,6 +65,7 @@ public sealed class SqlSandbox : IDisposable
     public long LoadParquet(DatasetDeclaration dataset, string path)
     {
         EnsureUnlocked();
+        EnsureSupportedTypes(dataset);
         var columns = string.Join(", ", dataset.Columns.Select(c => $"{Ident(c.Name)} {c.Type}"));
         var select = string.Join(", ", dataset.Columns.Select(c => $"CAST({Ident(c.Name)} AS {c.Type})"));
         Exec($"CREATE TABLE {Ident(dataset.Name)} ({columns});");
@@ -380,6 +382,18 @@ public sealed class SqlSandbox : IDisposable
         if (_locked)
         {
             throw new InvalidOperationException("inputs can only be loaded before lock-down");
+        }
+    }
+
+    /// <summary>
+    /// Column types are written into the loading SQL as type names, which cannot be quoted: only the contract's own types are
+    /// accepted, so a declaration that was never validated cannot append statements that would run before lock-down.
+    /// </summary>
+    private static void EnsureSupportedTypes(DatasetDeclaration dataset)
+    {
+        if (dataset.Columns.Any(c => !DatasetColumn.IsSupportedType(c.Type)))
+        {
+            throw new JobRefusalException("dataset.bad_column_type", "job refused: a dataset declares a column type that is not one of the contract's column types; nothing was loaded");
         }
     }
 

@@ -105,7 +105,11 @@ public sealed record PrivacyBudget(decimal Epsilon, decimal Delta)
     public static string Format(decimal amount) => amount.ToString("0.############################", CultureInfo.InvariantCulture);
 }
 
-public sealed record DatasetColumn(string Name, string Type);
+public sealed record DatasetColumn(string Name, string Type)
+{
+    /// <summary>True when <paramref name="type"/> is one of the column types a contract may declare (the exact text, e.g. DECIMAL(18,2)).</summary>
+    public static bool IsSupportedType(string type) => ContractValidator.IsColumnType(type);
+}
 
 public sealed record ContractParseResult
 {

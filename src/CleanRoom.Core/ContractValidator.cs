@@ -8,6 +8,9 @@ internal static class ContractValidator
         "VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "DATE", "BOOLEAN", "DECIMAL(18,2)", "TIMESTAMP",
     };
 
+    /// <summary>True when <paramref name="type"/> is one of the column types a contract may declare.</summary>
+    public static bool IsColumnType(string type) => s_columnTypes.Contains(type);
+
     public static string? Validate(ContractDocument c)
     {
         if (!PartyIdentity.IsValidName(c.Id))

@@ -243,4 +243,32 @@ public sealed class SqlSandboxTests
         sandbox.LockDown();
         Assert.Throws<InvalidOperationException>(() => sandbox.LoadCsv(s_purchases, "/proc/self/fd/0"));
     }
+
+    [Theory]
+    [InlineData("csv")]
+    [InlineData("parquet")]
+    public void A_column_type_outside_the_contracts_types_is_refused_before_any_statement_runs(string format)
+    {
+        // A type is spliced as a type name (it cannot be quoted): one that carries a second statement would run it before lock-down.
+        var injected = new DatasetDeclaration
+        {
+            Name = "t",
+            Owner = "o",
+            PrivacyUnit = "a",
+            Columns = [new("a", "BIGINT); CREATE TABLE pwned AS SELECT 42 AS x; SELECT (1")],
+        };
+        using var sandbox = new SqlSandbox("256MB");
+        using var file = MemoryFile.Create("test");
+        using (var w = file.OpenWrite())
+        {
+            w.Write(Encoding.UTF8.GetBytes("a\n1\n"));
+        }
+
+        var refusal = Assert.Throws<JobRefusalException>(() =>
+            format == "csv" ? sandbox.LoadCsv(injected, file.Path) : sandbox.LoadParquet(injected, file.Path));
+        Assert.Equal("dataset.bad_column_type", refusal.Code);
+        sandbox.LockDown();
+        Assert.ThrowsAny<DuckDBException>(() => sandbox.Query("SELECT x FROM pwned", []));
+        Assert.ThrowsAny<DuckDBException>(() => sandbox.Query("SELECT a FROM t", []));
+    }
 }

@@ -162,21 +162,42 @@ public static class GovernanceEndpoints
             throw ApiException.BadRequest("contract.bad_signature", refusal);
         }
 
-        var state = await db.WriteAsync((c, tx) =>
+        var (state, notProposed) = await db.WriteAsync<(string State, ApiException? NotProposed)>((c, tx) =>
         {
+            // Only a proposed contract is signed. Once it is active (or terminated, or expired) a signature changes nothing,
+            // and replacing one would let the audit log say "signed" of a contract that ended; the same signature sent
+            // again (a retry after a lost answer) is answered with the state, and writes nothing.
+            var current = Store.FindContract(c, tx, id)!;
+            if (current.State != "proposed")
+            {
+                if (Store.ContractSignatures(c, tx, id).Any(s => s.Party == party.Name && s.Jws == request.Jws))
+                {
+                    return (EffectiveState(current, time), null);
+                }
+
+                var reason = $"contract signature refused: contract '{id}' is {EffectiveState(current, time)}; only a proposed contract is signed";
+                audit.Append(c, tx, party.Name, "contract.signed", target, "refused", "contract.not_proposed", reason);
+                return (current.State, ApiException.Conflict("contract.not_proposed", reason));
+            }
+
             Database.Exec(c, "INSERT INTO contract_signatures (contract_id, party, jws) VALUES ($c, $p, $j) ON CONFLICT (contract_id, party) DO UPDATE SET jws = excluded.jws;", tx,
                 ("$c", id), ("$p", party.Name), ("$j", request.Jws));
             audit.Append(c, tx, party.Name, "contract.signed", target);
             var signed = Store.ContractSignatures(c, tx, id).Select(s => s.Party).ToHashSet();
-            if (row.State == "proposed" && row.Document.Parties.All(p => signed.Contains(p.Name)))
+            if (row.Document.Parties.All(p => signed.Contains(p.Name)))
             {
                 Database.Exec(c, "UPDATE contracts SET state = 'active' WHERE id = $id;", tx, ("$id", id));
                 audit.Append(c, tx, "server", "contract.activated", target);
-                return "active";
+                return ("active", null);
             }
 
-            return Store.FindContract(c, tx, id)!.State;
+            return ("proposed", null);
         });
+        if (notProposed is not null)
+        {
+            throw notProposed;
+        }
+
         return Results.Ok(new { id, state });
     }
 

@@ -373,6 +373,20 @@ public sealed class CleanRoomEndToEndTests(CleanRoomFixture f)
     }
 
     [Fact]
+    public async Task An_active_contract_is_not_signed_again_and_the_refusal_is_audited()
+    {
+        // The fixture's contract is active: a new signature changes nothing, and the log must not say "signed" of it.
+        var before = (await f.AuditAsync()).Entries.Count;
+        using var retailer = f.Api("retailer");
+        var refused = await Assert.ThrowsAsync<CliException>(() => PartyOperations.SignContractAsync(retailer, f.Contract.Id, default));
+
+        Assert.Equal("contract.not_proposed", refused.Code);
+        var entries = (await f.AuditAsync()).Entries.Skip(before).ToList();
+        Assert.Contains(entries, e => e.Action == "contract.signed" && e.Outcome == "refused" && e.ReasonCode == "contract.not_proposed" && e.Actor == "retailer");
+        Assert.DoesNotContain(entries, e => e.Action == "contract.signed" && e.Outcome == "ok");
+    }
+
+    [Fact]
     public async Task A_replayed_request_is_refused()
     {
         using var http = new HttpClient { BaseAddress = f.Server };

@@ -4,6 +4,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using CleanRoom.Shared;
 
 namespace CleanRoom.Attestation.Internal;
 
@@ -17,43 +18,23 @@ internal static class Jose
     /// </summary>
     public static JsonDocument? TryParseStrict(ReadOnlyMemory<byte> utf8)
     {
-        JsonDocument? doc = null;
+        JsonDocument doc;
         try
         {
             doc = JsonDocument.Parse(utf8, StrictJson);
-            CheckText(doc.RootElement);
-            return doc;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            doc?.Dispose();
-            return null;
+            return null; // InvalidOperationException: the duplicate-name check reads a lone-surrogate name
         }
-    }
 
-    private static void CheckText(JsonElement element)
-    {
-        switch (element.ValueKind)
+        if (JsonText.IsWellFormed(doc.RootElement))
         {
-            case JsonValueKind.Object:
-                foreach (JsonProperty property in element.EnumerateObject())
-                {
-                    _ = property.Name;
-                    CheckText(property.Value);
-                }
-
-                break;
-            case JsonValueKind.Array:
-                foreach (JsonElement item in element.EnumerateArray())
-                {
-                    CheckText(item);
-                }
-
-                break;
-            case JsonValueKind.String:
-                _ = element.GetString();
-                break;
+            return doc;
         }
+
+        doc.Dispose();
+        return null;
     }
 
     public static string Encode(ReadOnlySpan<byte> bytes) => Base64Url.EncodeToString(bytes);

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using CleanRoom.Shared;
 
 namespace CleanRoom.KeyRelease.Internal;
 
@@ -49,23 +50,8 @@ internal static class KeyReleaseJson
         return KeepIfWellFormed(ref document);
     }
 
-    /// <summary>
-    /// True when every string and property name is valid UTF-16 text. JSON escapes can spell a lone surrogate ("\ud800"):
-    /// the reader accepts it (and duplicate detection throws InvalidOperationException on it as a name), and every later
-    /// GetString throws, so such text is refused where it is read, like any other malformed JSON.
-    /// </summary>
-    public static bool IsWellFormedText(JsonElement element)
-    {
-        try
-        {
-            CheckText(element);
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    }
+    /// <summary>True when every string and property name is valid UTF-16 text (see <see cref="JsonText.IsWellFormed"/>).</summary>
+    public static bool IsWellFormedText(JsonElement element) => JsonText.IsWellFormed(element);
 
     private static bool KeepIfWellFormed([NotNullWhen(true)] ref JsonDocument? document)
     {
@@ -77,31 +63,6 @@ internal static class KeyReleaseJson
         document.Dispose();
         document = null;
         return false;
-    }
-
-    private static void CheckText(JsonElement element)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                foreach (var property in element.EnumerateObject())
-                {
-                    _ = property.Name;
-                    CheckText(property.Value);
-                }
-
-                break;
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                {
-                    CheckText(item);
-                }
-
-                break;
-            case JsonValueKind.String:
-                _ = element.GetString();
-                break;
-        }
     }
 
     public static string? GetString(JsonElement obj, string name) =>

@@ -384,6 +384,14 @@ public sealed class CleanRoomEndToEndTests(CleanRoomFixture f)
         var entries = (await f.AuditAsync()).Entries.Skip(before).ToList();
         Assert.Contains(entries, e => e.Action == "contract.signed" && e.Outcome == "refused" && e.ReasonCode == "contract.not_proposed" && e.Actor == "retailer");
         Assert.DoesNotContain(entries, e => e.Action == "contract.signed" && e.Outcome == "ok");
+
+        // The party's own signature sent again (a retry after a lost answer) is answered with the state and writes nothing.
+        var view = await retailer.GetAsync<ContractView>($"api/contracts/{f.Contract.Id}", default);
+        var mine = Assert.Single(view.Signatures, s => s.Party == "retailer");
+        var count = (await f.AuditAsync()).Entries.Count;
+        var retry = await retailer.PostAsync<JsonAck>($"api/contracts/{f.Contract.Id}/signatures", new VoteRequest(mine.Jws), default);
+        Assert.Equal("active", retry.State);
+        Assert.Equal(count, (await f.AuditAsync()).Entries.Count);
     }
 
     [Fact]

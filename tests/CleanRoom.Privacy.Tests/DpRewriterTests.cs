@@ -201,6 +201,37 @@ public sealed class DpRewriterTests : IDisposable
     }
 
     [Fact]
+    public void DuckDB_caps_a_double_unit_as_group_by_sees_it_with_negative_zero_and_nan_spellings()
+    {
+        // GROUP BY makes one unit of 0.0 and −0.0, and one of every NaN. The cut's window and its join back must see the
+        // same units: split in two, each half would keep L0 groups of its own.
+        var sensors = new DatasetSchema("sensors", [new("device", "DOUBLE"), new("site", "VARCHAR")], "device", ["device"]);
+        var catalog = new SqlCatalog([sensors]);
+        using var db = new DuckDBConnection("DataSource=:memory:");
+        db.Open();
+        RegisterSeededRanks(db, seed: 3);
+        DuckDbTestQueries.Execute(db, "CREATE TABLE sensors (device DOUBLE, site VARCHAR)");
+        DuckDbTestQueries.Execute(db, """
+            INSERT INTO sensors SELECT d, prefix || (s + o) FROM (VALUES (0.0::DOUBLE, 'z', 0), ((-0.0)::DOUBLE, 'z', 3),
+              ('nan'::DOUBLE, 'n', 0), ('-nan'::DOUBLE, 'n', 3), (-('nan'::DOUBLE), 'n', 6), (1.5::DOUBLE, 'b', 0), (1.5::DOUBLE, 'b', 3)) v(d, prefix, o),
+              range(3) t(s), range(2) r(k)
+            """);
+        const string sql = "SELECT site, count(*) AS n FROM sensors GROUP BY site";
+        var analysis = _analyzer.Analyze(sql, catalog);
+        Assert.True(analysis.IsAllowed, analysis.Reason);
+        var plan = DpRewriter.Plan(sql, analysis, Spec(bounds: [new("n", 0m, 5m)]) with { MaxGroupsContributed = 4 }, catalog, _analyzer);
+        Assert.True(plan.IsAllowed, plan.Reason);
+
+        var totals = DuckDbTestQueries.Query(db, plan.TotalsSql!, []).Rows;
+
+        long Units(string prefix) => totals.Where(r => ((string)r[0]!).StartsWith(prefix, StringComparison.Ordinal)).Sum(r => Convert.ToInt64(r[1], CultureInfo.InvariantCulture));
+        Assert.Equal(4, Units("z")); // 0.0 and −0.0: one unit, 6 sites
+        Assert.Equal(4, Units("n")); // three NaN spellings: one unit, 9 sites
+        Assert.Equal(4, Units("b")); // 1.5: 6 sites
+        Assert.All(totals, r => Assert.Equal(2 * Convert.ToInt64(r[1], CultureInfo.InvariantCulture), (long)(BigInteger)r[2]!));
+    }
+
+    [Fact]
     public void DuckDB_totals_and_the_streamed_pipeline_release_the_same_rows_when_no_unit_is_capped()
     {
         // Up to 3 sites per unit under a cap of 3; odd values, NULL sites and values, non-power-of-ten grids; no noise.

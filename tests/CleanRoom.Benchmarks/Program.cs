@@ -45,7 +45,9 @@ if (only is null or "dp")
 {
     foreach (var rows in (Arg("--rows") ?? "1000000,10000000").Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)))
     {
-        DpBench.RunQuery(output, rows, work, repetitions: rows >= 10_000_000 ? 1 : 3);
+        // Three repetitions at every size: one 10M-row run of either mode varies by ±15% on a shared 2-core machine,
+        // which is more than the difference the 1.3× target asks about.
+        DpBench.RunQuery(output, rows, work, repetitions: 3);
     }
 
     DpBench.RunNoise(output);

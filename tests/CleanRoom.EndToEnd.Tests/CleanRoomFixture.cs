@@ -118,6 +118,10 @@ public sealed class CleanRoomFixture : IAsyncLifetime
         return await api.GetAsync<AuditExport>($"api/contracts/{Contract.Id}/audit", default);
     }
 
+    /// <summary>True when <paramref name="entry"/>'s target or reason holds <paramref name="text"/> (for checks that raw input is never echoed).</summary>
+    internal static bool Mentions(AuditEntry entry, string text) =>
+        entry.Target.Contains(text, StringComparison.Ordinal) || (entry.Reason?.Contains(text, StringComparison.Ordinal) ?? false);
+
     public static ContractDocument TestContract(string id, Dictionary<string, PartyKeys> parties) =>
         DemoData.Contract(id, parties, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
 

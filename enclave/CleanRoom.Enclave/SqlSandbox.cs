@@ -24,7 +24,7 @@ public sealed class SqlSandbox : IDisposable
     private bool _executing;
     private CancellationToken _interrupt;
     private bool _locked;
-    private bool _dpRandom;
+    private DpCapFunctions? _dpCap;
 
     public SqlSandbox(string memoryLimit)
     {
@@ -90,12 +90,14 @@ public sealed class SqlSandbox : IDisposable
     /// Registers <see cref="DpPlan.RandomFunction"/>, the random ranks of the DP contribution cap (<see cref="DpPlan.TotalsSql"/>):
     /// each value is 32 bits from the OS CSPRNG above a 32-bit counter, so ranks order at random and are never equal. Past
     /// 2^32 values the function fails the statement rather than repeat a rank (far beyond what fits the memory limit).
-    /// Idempotent; the analyst's SQL cannot call it (the analyzer allows only listed functions).
+    /// Also registers the cap's <see cref="DpCapFunctions"/>. Registers once; every call forgets the cap's marks, so call it
+    /// before each statement that caps. The analyst's SQL can call none of these (the analyzer allows only listed functions).
     /// </summary>
     public void EnableDpRandom()
     {
-        if (_dpRandom)
+        if (_dpCap is not null)
         {
+            _dpCap.Reset();
             return;
         }
 
@@ -122,7 +124,7 @@ public sealed class SqlSandbox : IDisposable
 
             random.Clear();
         }, new ScalarFunctionOptions { IsPureFunction = false });
-        _dpRandom = true;
+        _dpCap = DpCapFunctions.Register(_connection);
     }
 
     public string Setting(string name)

@@ -205,6 +205,28 @@ public sealed class SqlSandboxTests
         Assert.Equal(text, SqlSandbox.DecimalText(new DuckDB.NET.Native.DuckDBDecimal(38, scale, new DuckDB.NET.Native.DuckDBHugeInt(unscaled))));
 
     [Fact]
+    public void Each_enable_forgets_the_caps_marks_so_a_sandbox_can_cap_twice()
+    {
+        using var sandbox = LoadedSandbox();
+        sandbox.EnableDpRandom();
+        sandbox.LockDown();
+        var sql = $"""
+            WITH r AS MATERIALIZED (SELECT i % 3 AS u, {DpPlan.RandomFunction}() AS rank FROM range(30) t(i)),
+              m AS MATERIALIZED (SELECT CAST(sum(k) AS BIGINT) AS total FROM (SELECT {DpCapFunctions.TopFunction}(rank, CAST(4 AS BIGINT)) AS k FROM r GROUP BY u))
+            SELECT count(*) FROM r CROSS JOIN m WHERE {DpCapFunctions.KeptFunction}(rank, total)
+            """;
+
+        var first = sandbox.Query(sql, []).Rows;
+        var stale = Assert.Throws<DuckDBException>(() => sandbox.Query(sql, [])); // 12 marks already in, 12 more expected
+        sandbox.EnableDpRandom();
+        var second = sandbox.Query(sql, []).Rows;
+
+        Assert.Equal(12L, Convert.ToInt64(Assert.Single(first)[0], CultureInfo.InvariantCulture));
+        Assert.Contains("DP cap failed", stale.Message, StringComparison.Ordinal);
+        Assert.Equal(12L, Convert.ToInt64(Assert.Single(second)[0], CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void The_dp_rank_function_gives_distinct_random_ranks_after_lock_down()
     {
         using var sandbox = LoadedSandbox();

@@ -22,11 +22,12 @@ public sealed class DpRewriterTests : IDisposable
 
     private readonly SqlAnalyzer _analyzer = new();
     private readonly DuckDBConnection _db = new("DataSource=:memory:");
+    private readonly DpCapFunctions _cap;
 
     public DpRewriterTests()
     {
         _db.Open();
-        RegisterSeededRanks(_db, seed: 11);
+        _cap = RegisterSeededRanks(_db, seed: 11);
         Execute("CREATE TABLE customers (customer_id BIGINT, region VARCHAR, age BIGINT, signup DATE, email VARCHAR)");
         Execute("CREATE TABLE orders (order_id BIGINT, customer_id BIGINT, amount DECIMAL(18,2), category VARCHAR)");
         Execute("CREATE TABLE readings (customer_id BIGINT, site VARCHAR, value DOUBLE)");
@@ -176,32 +177,38 @@ public sealed class DpRewriterTests : IDisposable
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void DuckDB_keeps_exactly_min_of_a_units_groups_and_max_groups_contributed(bool tiedRandomBits)
+    [InlineData(false, 4)]
+    [InlineData(true, 4)]
+    [InlineData(false, DpCapFunctions.MaxGroups)]
+    [InlineData(false, DpCapFunctions.MaxGroups + 1)] // past the native aggregate's state: the window form
+    [InlineData(true, DpCapFunctions.MaxGroups + 1)]
+    public void DuckDB_keeps_exactly_min_of_a_units_groups_and_max_groups_contributed(bool tiedRandomBits, int l0)
     {
         // With tied random bits the counter below them still orders the ranks, so the cap stays exact.
         using var db = new DuckDBConnection("DataSource=:memory:");
         db.Open();
         RegisterSeededRanks(db, seed: 5, tiedRandomBits);
         DuckDbTestQueries.Execute(db, "CREATE TABLE readings (customer_id BIGINT, site VARCHAR, value DOUBLE)");
-        // Unit u reads at (u % 9) + 1 sites, two rows at each; one person reads at 1,000 sites, also twice at each.
-        DuckDbTestQueries.Execute(db, "INSERT INTO readings SELECT u, 's' || s, 1 FROM range(600) a(u), range(9) b(s), range(2) c(r) WHERE s <= u % 9");
+        // Unit u reads at (u % 23) + 1 sites, two rows at each; one person reads at 1,000 sites, also twice at each.
+        DuckDbTestQueries.Execute(db, "INSERT INTO readings SELECT u, 's' || s, 1 FROM range(600) a(u), range(23) b(s), range(2) c(r) WHERE s <= u % 23");
         DuckDbTestQueries.Execute(db, "INSERT INTO readings SELECT 10000, 'busy' || s, 1 FROM range(1000) b(s), range(2) c(r)");
-        var plan = Plan("SELECT site, count(*) AS n FROM readings GROUP BY site", Spec(bounds: [new("n", 0m, 5m)]) with { MaxGroupsContributed = 4 });
+        var plan = Plan("SELECT site, count(*) AS n FROM readings GROUP BY site", Spec(bounds: [new("n", 0m, 5m)]) with { MaxGroupsContributed = l0 });
 
         var totals = DuckDbTestQueries.Query(db, plan.TotalsSql!, []).Rows;
 
         // The ranks are read twice; drawn twice (an inlined CTE), a unit could keep more than L0 groups.
         Assert.Contains("AS MATERIALIZED", plan.TotalsSql, StringComparison.Ordinal);
         long Units(bool busy) => totals.Where(r => ((string)r[0]!).StartsWith("busy", StringComparison.Ordinal) == busy).Sum(r => Convert.ToInt64(r[1], CultureInfo.InvariantCulture));
-        Assert.Equal(Enumerable.Range(0, 600).Sum(u => Math.Min((u % 9) + 1, 4)), Units(busy: false));
-        Assert.Equal(4, Units(busy: true));
+        Assert.Equal(l0 <= DpCapFunctions.MaxGroups, plan.TotalsSql!.Contains(DpCapFunctions.TopFunction, StringComparison.Ordinal));
+        Assert.Equal(Enumerable.Range(0, 600).Sum(u => Math.Min((u % 23) + 1, l0)), Units(busy: false));
+        Assert.Equal(l0, Units(busy: true));
         Assert.All(totals, r => Assert.Equal(2 * Convert.ToInt64(r[1], CultureInfo.InvariantCulture), (long)(BigInteger)r[2]!)); // each kept unit counts its 2 rows
     }
 
-    [Fact]
-    public void DuckDB_caps_a_double_unit_as_group_by_sees_it_with_negative_zero_and_nan_spellings()
+    [Theory]
+    [InlineData(4)]
+    [InlineData(DpCapFunctions.MaxGroups + 1)] // the window form
+    public void DuckDB_caps_a_double_unit_as_group_by_sees_it_with_negative_zero_and_nan_spellings(int l0)
     {
         // GROUP BY makes one unit of 0.0 and −0.0, and one of every NaN. The cut's window and its join back must see the
         // same units: split in two, each half would keep L0 groups of its own.
@@ -211,23 +218,25 @@ public sealed class DpRewriterTests : IDisposable
         db.Open();
         RegisterSeededRanks(db, seed: 3);
         DuckDbTestQueries.Execute(db, "CREATE TABLE sensors (device DOUBLE, site VARCHAR)");
-        DuckDbTestQueries.Execute(db, """
-            INSERT INTO sensors SELECT d, prefix || (s + o) FROM (VALUES (0.0::DOUBLE, 'z', 0), ((-0.0)::DOUBLE, 'z', 3),
-              ('nan'::DOUBLE, 'n', 0), ('-nan'::DOUBLE, 'n', 3), (-('nan'::DOUBLE), 'n', 6), (1.5::DOUBLE, 'b', 0), (1.5::DOUBLE, 'b', 3)) v(d, prefix, o),
-              range(3) t(s), range(2) r(k)
+        // Each spelling reads at w sites of its own, with w chosen so no spelling alone reaches L0 but every unit passes it.
+        var w = (l0 + 2) / 2;
+        DuckDbTestQueries.Execute(db, $"""
+            INSERT INTO sensors SELECT d, prefix || (s + o * {w}) FROM (VALUES (0.0::DOUBLE, 'z', 0), ((-0.0)::DOUBLE, 'z', 1),
+              ('nan'::DOUBLE, 'n', 0), ('-nan'::DOUBLE, 'n', 1), (-('nan'::DOUBLE), 'n', 2), (1.5::DOUBLE, 'b', 0), (1.5::DOUBLE, 'b', 1)) v(d, prefix, o),
+              range({w}) t(s), range(2) r(k)
             """);
         const string sql = "SELECT site, count(*) AS n FROM sensors GROUP BY site";
         var analysis = _analyzer.Analyze(sql, catalog);
         Assert.True(analysis.IsAllowed, analysis.Reason);
-        var plan = DpRewriter.Plan(sql, analysis, Spec(bounds: [new("n", 0m, 5m)]) with { MaxGroupsContributed = 4 }, catalog, _analyzer);
+        var plan = DpRewriter.Plan(sql, analysis, Spec(bounds: [new("n", 0m, 5m)]) with { MaxGroupsContributed = l0 }, catalog, _analyzer);
         Assert.True(plan.IsAllowed, plan.Reason);
 
         var totals = DuckDbTestQueries.Query(db, plan.TotalsSql!, []).Rows;
 
         long Units(string prefix) => totals.Where(r => ((string)r[0]!).StartsWith(prefix, StringComparison.Ordinal)).Sum(r => Convert.ToInt64(r[1], CultureInfo.InvariantCulture));
-        Assert.Equal(4, Units("z")); // 0.0 and −0.0: one unit, 6 sites
-        Assert.Equal(4, Units("n")); // three NaN spellings: one unit, 9 sites
-        Assert.Equal(4, Units("b")); // 1.5: 6 sites
+        Assert.Equal(l0, Units("z")); // 0.0 and −0.0: one unit, 2w sites
+        Assert.Equal(l0, Units("n")); // three NaN spellings: one unit, 3w sites
+        Assert.Equal(l0, Units("b")); // 1.5: 2w sites
         Assert.All(totals, r => Assert.Equal(2 * Convert.ToInt64(r[1], CultureInfo.InvariantCulture), (long)(BigInteger)r[2]!));
     }
 
@@ -482,7 +491,7 @@ public sealed class DpRewriterTests : IDisposable
     /// The contract of <see cref="DpPlan.RandomFunction"/> (random high 32 bits over a counter) from a seeded generator, so
     /// tests are reproducible; the enclave registers the CSPRNG one (SqlSandbox.EnableDpRandom, tested there).
     /// </summary>
-    private static void RegisterSeededRanks(DuckDBConnection db, int seed, bool constantRandomBits = false)
+    private static DpCapFunctions RegisterSeededRanks(DuckDBConnection db, int seed, bool constantRandomBits = false)
     {
         var random = new Random(seed);
         ulong counter = 0;
@@ -497,9 +506,14 @@ public sealed class DpRewriterTests : IDisposable
                 }
             }
         }, new ScalarFunctionOptions { IsPureFunction = false });
+        return DpCapFunctions.Register(db);
     }
 
-    private List<object?[]> Run(string sql, IReadOnlyList<BoundParameter> parameters) => DuckDbTestQueries.Query(_db, sql, parameters).Rows;
+    private List<object?[]> Run(string sql, IReadOnlyList<BoundParameter> parameters)
+    {
+        _cap.Reset(); // as SqlSandbox.EnableDpRandom does before each statement that caps
+        return DuckDbTestQueries.Query(_db, sql, parameters).Rows;
+    }
 
     private void Execute(string sql) => DuckDbTestQueries.Execute(_db, sql);
 }

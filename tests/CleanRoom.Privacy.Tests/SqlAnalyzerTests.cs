@@ -99,6 +99,8 @@ public sealed class SqlAnalyzerTests : IDisposable
     [InlineData("SELECT region, count(*) FROM customers WHERE getenv('HOME') = 'x' GROUP BY region", SqlErrorCodes.ForbiddenFunction)]
     [InlineData("SELECT string_agg(region, ',') FROM customers", SqlErrorCodes.ForbiddenFunction)]
     [InlineData("SELECT region, count(*) FROM customers WHERE __cr_dp_random() > 5 GROUP BY region", SqlErrorCodes.ForbiddenFunction)]
+    [InlineData("SELECT region, __cr_cap_top4(CAST(age AS UBIGINT), 4) FROM customers GROUP BY region", SqlErrorCodes.ForbiddenFunction)]
+    [InlineData("SELECT region, count(*) FROM customers WHERE __cr_cap_kept(CAST(age AS UBIGINT), 0) GROUP BY region", SqlErrorCodes.ForbiddenFunction)]
     [InlineData("SELECT list(email) FROM customers", SqlErrorCodes.ForbiddenFunction)]
     [InlineData("SELECT region, count(*) FROM customers GROUP BY region HAVING sum(age) > 0", SqlErrorCodes.ForbiddenClause)]
     [InlineData("SELECT sum(DISTINCT age) FROM customers", SqlErrorCodes.AggregateMisuse)]

@@ -7,11 +7,12 @@ namespace CleanRoom.Privacy.Internal;
 /// <summary>
 /// Builds the SQL that runs steps 2–4 of the per-unit pipeline inside DuckDB, around the per-unit query: each (unit, group)
 /// row gets a random rank from <see cref="DpPlan.RandomFunction"/>; a unit keeps its L0 rows of lowest rank (a uniformly
-/// random subset, since the ranks are i.i.d. and distinct): a window numbers each unit's rows by rank, the L0-th row's rank
-/// is the unit's cut, and a row is kept when its unit has no cut (fewer than L0 rows) or its rank is at most the cut. Each
-/// kept value is mapped (NULL/NaN → 0, ±∞ → bound), clamped, rounded onto the grid and clamped again in grid units; the
-/// query returns one row per group: the group values, the number of kept units and the exact integer grid sums. Only noise
-/// and selection are left to C#.
+/// random subset, since the ranks are i.i.d. and distinct). Up to <see cref="DpCapFunctions.MaxGroups"/>, an aggregate per
+/// unit marks those ranks and a row is kept when its rank is marked (<see cref="DpCapFunctions"/>); beyond it, a window
+/// numbers each unit's rows by rank, the L0-th row's rank is the unit's cut, and a row is kept when its unit has no cut
+/// (fewer than L0 rows) or its rank is at most the cut. Each kept value is mapped (NULL/NaN → 0, ±∞ → bound), clamped,
+/// rounded onto the grid and clamped again in grid units; the query returns one row per group: the group values, the number
+/// of kept units and the exact integer grid sums. Only noise and selection are left to C#.
 /// </summary>
 /// <remarks>
 /// The final clamp in grid units is what the sensitivity rests on: whatever the double arithmetic before it does, each unit
@@ -34,14 +35,23 @@ internal static class DpTotalsQuery
     {
         var groups = Enumerable.Range(0, groupCount).Select(g => DpRewriter.GroupColumnPrefix + g.ToString(CultureInfo.InvariantCulture)).ToList();
 
-        // The ranks must be drawn once and read twice (for each unit's cut, and to filter its rows against it). MATERIALIZED
-        // is essential: a CTE that DuckDB inlines is evaluated once per reference, each drawing its own ranks, and a unit could
-        // then keep more than L0 groups (a test checks every unit keeps exactly min(n, L0)). Units are never NULL (the per-unit
-        // query drops NULL units); the filter here keeps it so, since "=" below never matches NULL and an unmatched unit keeps
-        // every row.
+        // The ranks must be drawn once and read twice (to choose each unit's L0, and to filter its rows). MATERIALIZED is
+        // essential: a CTE that DuckDB inlines is evaluated once per reference, each drawing its own ranks, and a unit could then
+        // keep more than L0 groups (a test checks every unit keeps exactly min(n, L0)). Units are never NULL (the per-unit query
+        // drops NULL units); the filter here keeps it so, since the window form's "=" never matches NULL and an unmatched unit
+        // keeps every row.
         var unit = DpRewriter.UnitColumn;
         var sql = new StringBuilder("WITH __cr_ranked AS MATERIALIZED (SELECT *, ").Append(DpPlan.RandomFunction).Append("() AS ").Append(Rank)
-            .Append(" FROM (").Append(perUnitSql).Append(") AS __cr_per_unit WHERE ").Append(unit).Append(" IS NOT NULL) SELECT ");
+            .Append(" FROM (").Append(perUnitSql).Append(") AS __cr_per_unit WHERE ").Append(unit).Append(" IS NOT NULL)");
+        var l0 = maxGroupsContributed.ToString(CultureInfo.InvariantCulture);
+        var native = maxGroupsContributed <= DpCapFunctions.MaxGroups;
+        if (native)
+        {
+            sql.Append(", __cr_marks AS MATERIALIZED (SELECT CAST(coalesce(sum(__cr_k), 0) AS BIGINT) AS __cr_total FROM (SELECT ").Append(DpCapFunctions.TopFor(maxGroupsContributed))
+                .Append('(').Append(Rank).Append(", CAST(").Append(l0).Append(" AS BIGINT)) AS __cr_k FROM __cr_ranked GROUP BY ").Append(unit).Append(") AS __cr_t)");
+        }
+
+        sql.Append(" SELECT ");
         foreach (var group in groups)
         {
             sql.Append(group).Append(", ");
@@ -68,16 +78,27 @@ internal static class DpTotalsQuery
             }
         }
 
-        // A rank is unique (random high bits, a counter below), so within a unit row_number() orders its rows without ties,
-        // exactly one row is its L0-th when it has n ≥ L0 rows, and "rank ≤ that row's rank" keeps exactly min(n, L0) rows.
-        // The window partitions as GROUP BY groups and "=" matches as GROUP BY does (NaN with NaN, −0.0 with 0.0), so every
-        // per-unit row meets its own unit's cut and no other. This reads only the narrow (unit, rank) pairs through the window
-        // and joins one cut per unit back; the former min(rank, L0) aggregate per unit took 2–3 times the window's CPU at 10M rows.
-        sql.Append(" FROM (SELECT __cr_r.* FROM __cr_ranked AS __cr_r LEFT JOIN (SELECT ").Append(unit).Append(" AS __cr_u, ").Append(Rank)
-            .Append(" AS __cr_cut FROM (SELECT ").Append(unit).Append(", ").Append(Rank).Append(" FROM __cr_ranked) AS __cr_n QUALIFY row_number() OVER (PARTITION BY ")
-            .Append(unit).Append(" ORDER BY ").Append(Rank).Append(") = ").Append(maxGroupsContributed.ToString(CultureInfo.InvariantCulture))
-            .Append(") AS __cr_c ON __cr_r.").Append(unit).Append(" = __cr_c.__cr_u WHERE __cr_c.__cr_cut IS NULL OR __cr_r.").Append(Rank)
-            .Append(" <= __cr_c.__cr_cut) AS __cr_kept");
+        if (native)
+        {
+            // DpCapFunctions: an aggregate per unit (GROUP BY, so DuckDB alone decides what one unit is) marks each unit's L0
+            // lowest ranks; a row is kept when its rank is marked. Ranks are unique (random high bits, a counter below), so
+            // every unit keeps exactly min(n, L0) rows. The marks are complete before any row is tested: __cr_marks is a
+            // one-row table joined before the test, and the test fails the statement unless the marks add up to its total.
+            sql.Append(" FROM __cr_ranked CROSS JOIN __cr_marks WHERE ").Append(DpCapFunctions.KeptFunction).Append('(').Append(Rank).Append(", __cr_total)");
+        }
+        else
+        {
+            // Beyond the aggregate's fixed state: a window numbers each unit's rows by rank; the L0-th row's rank is the unit's
+            // cut, and a row is kept when its unit has no cut (fewer than L0 rows) or its rank is at most the cut. The window
+            // partitions as GROUP BY groups and "=" matches as GROUP BY does (NaN with NaN, −0.0 with 0.0), so every per-unit
+            // row meets its own unit's cut and no other.
+            sql.Append(" FROM (SELECT __cr_r.* FROM __cr_ranked AS __cr_r LEFT JOIN (SELECT ").Append(unit).Append(" AS __cr_u, ").Append(Rank)
+                .Append(" AS __cr_cut FROM (SELECT ").Append(unit).Append(", ").Append(Rank).Append(" FROM __cr_ranked) AS __cr_n QUALIFY row_number() OVER (PARTITION BY ")
+                .Append(unit).Append(" ORDER BY ").Append(Rank).Append(") = ").Append(l0)
+                .Append(") AS __cr_c ON __cr_r.").Append(unit).Append(" = __cr_c.__cr_u WHERE __cr_c.__cr_cut IS NULL OR __cr_r.").Append(Rank)
+                .Append(" <= __cr_c.__cr_cut) AS __cr_kept");
+        }
+
         if (groups.Count > 0)
         {
             sql.Append(" GROUP BY ").Append(string.Join(", ", groups));

@@ -276,6 +276,26 @@ public sealed class DpRewriterTests : IDisposable
         Assert.Equal([30m, 120m], row);
     }
 
+    [Theory]
+    [InlineData("1000000000000000")] // ≤ 2^50 grid steps: rounded by adding and subtracting 1.5·2^52
+    [InlineData("4000000000000000")] // more (and below 2^53, where sums are split): rounded by round_even
+    public void DuckDB_rounds_per_unit_values_onto_the_grid_half_to_even(string bound)
+    {
+        // One unit per site, so each site's sum is one unit's grid value.
+        double[] values = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.4999, -0.0, 562949953421312.5, -562949953421313.5, 7];
+        Execute("INSERT INTO readings VALUES " + string.Join(", ", values.Select((v, i) => string.Create(CultureInfo.InvariantCulture, $"({i}, 's{i}', {v:R}::DOUBLE)"))));
+        var limit = decimal.Parse(bound, CultureInfo.InvariantCulture);
+        var plan = Plan("SELECT site, sum(value) AS total FROM readings GROUP BY site", Spec(bounds: [new("total", -limit, limit)]));
+
+        var sums = Run(plan.TotalsSql!, []).ToDictionary(r => (string)r[0]!, r => (long)(BigInteger)r[2]!);
+
+        Assert.Equal(
+            values.Select((v, i) => ("s" + i.ToString(CultureInfo.InvariantCulture), (long)Math.Round(v, MidpointRounding.ToEven))).OrderBy(p => p.Item1, StringComparer.Ordinal),
+            sums.Select(p => (p.Key, p.Value)).OrderBy(p => p.Key, StringComparer.Ordinal));
+        Assert.Equal(562949953421312L, sums["s8"]); // 2^49 + 0.5: to the even neighbour below
+        Assert.Equal(-562949953421314L, sums["s9"]); // −(2^49 + 1.5): to the even neighbour beyond
+    }
+
     [Fact]
     public void DuckDB_sums_grid_values_beyond_2_to_the_53_exactly()
     {

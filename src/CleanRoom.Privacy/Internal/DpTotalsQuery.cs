@@ -28,6 +28,11 @@ internal static class DpTotalsQuery
     private const string Rank = "__cr_rank";
     private static readonly BigInteger SmallGrid = BigInteger.Pow(2, 53);
 
+    // The magic rounding holds within ±2^51; a grid of at most 2^50 steps keeps every scaled value (its double division
+    // included) well inside that.
+    private static readonly BigInteger MagicRoundLimit = BigInteger.Pow(2, 50);
+    private const double MagicRound = 6755399441055744.0; // 1.5 · 2^52
+
     /// <summary>True when aggregate <paramref name="spec"/> is summed in two parts (see the remarks).</summary>
     public static bool IsSplit(DpAggregateSpec spec) => DpAggregator.GridMagnitude(spec) > SmallGrid;
 
@@ -112,13 +117,20 @@ internal static class DpTotalsQuery
     {
         var lower = Double((double)spec.Lower);
         var upper = Double((double)spec.Upper);
-        // NULL and NaN become 0; ±∞ need no case of their own, the clamp takes them to the bounds. (NaN must be mapped before
-        // the clamp: DuckDB orders NaN above every number, and least/greatest skip NULL.)
-        var value = $"CAST({column} AS DOUBLE)";
-        var clamped = $"least(greatest(CASE WHEN isnan({value}) THEN 0.0::DOUBLE ELSE coalesce({value}, 0.0::DOUBLE) END, {lower}), {upper})";
+        // NULL and NaN become 0 (DuckDB's "=" holds between any two NaN, so nullif maps every NaN to NULL); ±∞ need no case of
+        // their own, the clamp takes them to the bounds. NaN must be mapped before the clamp: DuckDB orders NaN above every
+        // number, and least/greatest skip NULL.
+        var clamped = $"least(greatest(coalesce(nullif(CAST({column} AS DOUBLE), {Double(double.NaN)}), 0.0::DOUBLE), {lower}), {upper})";
+        var scaled = $"({clamped} / {Double((double)spec.Granularity)})";
         var type = IsSplit(spec) ? "HUGEINT" : "BIGINT";
+        // Round half to even. Within ±2^51, adding and subtracting 1.5·2^52 does it: the sum lies where doubles are exactly
+        // the integers, IEEE 754 rounds it to the nearest with ties to even (1.5·2^52 is even), and the subtraction is exact.
+        // It costs a fraction of round_even, which DuckDB expands into a CASE with a remainder. Larger grids use round_even.
+        var rounded = DpAggregator.GridMagnitude(spec) <= MagicRoundLimit
+            ? $"(({scaled} + {Double(MagicRound)}) - {Double(MagicRound)})"
+            : $"round_even({scaled}, 0)";
         var (low, high) = DpAggregator.GridRange(spec);
-        return $"least(greatest(CAST(round_even({clamped} / {Double((double)spec.Granularity)}, 0) AS {type}), {Integer(low, type)}), {Integer(high, type)})";
+        return $"least(greatest(CAST({rounded} AS {type}), {Integer(low, type)}), {Integer(high, type)})";
     }
 
     private static string Double(double value) => "CAST('" + value.ToString("R", CultureInfo.InvariantCulture) + "' AS DOUBLE)";

@@ -7,9 +7,10 @@ namespace CleanRoom.Privacy;
 
 /// <summary>
 /// The two native functions of the DP contribution cap in <see cref="DpPlan.TotalsSql"/>, registered through DuckDB's C API
-/// (DuckDB.NET wraps scalar functions only, and its per-value readers cost more than the window they replace):
+/// (DuckDB.NET wraps scalar functions only, and through its per-value readers the same bitmap test was slower than the join
+/// it replaces):
 /// <list type="bullet">
-/// <item><c>__cr_cap_top(rank UBIGINT, l0 BIGINT) → BIGINT</c>, an aggregate run per unit (<c>GROUP BY __cr_unit</c>): it keeps
+/// <item><c>__cr_cap_top4</c> / <c>__cr_cap_top16(rank UBIGINT, l0 BIGINT) → BIGINT</c>, an aggregate run per unit (<c>GROUP BY __cr_unit</c>): it keeps
 /// the unit's L0 lowest ranks in a fixed-size state, and when DuckDB finalizes the unit it marks those ranks as kept and
 /// returns how many it marked.</item>
 /// <item><c>__cr_cap_kept(rank UBIGINT, marks BIGINT) → BOOLEAN</c>: whether a rank was marked. <c>marks</c> is the total the
@@ -40,7 +41,7 @@ public sealed class DpCapFunctions
     {
     }
 
-    /// <summary>Registers both functions on <paramref name="connection"/> (open), with marks of their own.</summary>
+    /// <summary>Registers the functions (both aggregates and the test) on <paramref name="connection"/> (open), with marks of their own.</summary>
     public static DpCapFunctions Register(DuckDBConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);

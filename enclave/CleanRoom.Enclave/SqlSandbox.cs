@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using CleanRoom.Core;
 using CleanRoom.Privacy;
 using DuckDB.NET.Data;
@@ -89,8 +87,8 @@ public sealed class SqlSandbox : IDisposable
     /// <summary>
     /// Registers <see cref="DpPlan.RandomFunction"/>, the random ranks of the DP contribution cap (<see cref="DpPlan.TotalsSql"/>):
     /// each value is 32 bits from the OS CSPRNG above a 32-bit counter, so ranks order at random and are never equal. Past
-    /// 2^32 values the function fails the statement rather than repeat a rank (far beyond what fits the memory limit).
-    /// Also registers the cap's <see cref="DpCapFunctions"/>. Registers once; every call forgets the cap's marks, so call it
+    /// 2^32 values the function fails the statement rather than repeat a rank (far beyond what fits the memory limit); see
+    /// <see cref="DpCapFunctions.RegisterRandom(DuckDBConnection)"/>. Also registers the cap's other <see cref="DpCapFunctions"/>. Registers once; every call forgets the cap's marks, so call it
     /// before each statement that caps. The analyst's SQL can call none of these (the analyzer allows only listed functions).
     /// </summary>
     public void EnableDpRandom()
@@ -101,29 +99,7 @@ public sealed class SqlSandbox : IDisposable
             return;
         }
 
-        long issued = 0;
-        _connection.RegisterScalarFunction<ulong>(DpPlan.RandomFunction, (writer, count) =>
-        {
-            var first = Interlocked.Add(ref issued, (long)count) - (long)count;
-            if (first + (long)count > 1L << 32)
-            {
-                throw new InvalidOperationException("more than 2^32 DP ranks in one sandbox");
-            }
-
-            Span<uint> random = stackalloc uint[256];
-            for (ulong i = 0; i < count; i++)
-            {
-                var slot = (int)(i % (ulong)random.Length);
-                if (slot == 0)
-                {
-                    RandomNumberGenerator.Fill(MemoryMarshal.AsBytes(random));
-                }
-
-                writer.WriteValue(((ulong)random[slot] << 32) | (ulong)(first + (long)i), i);
-            }
-
-            random.Clear();
-        }, new ScalarFunctionOptions { IsPureFunction = false });
+        DpCapFunctions.RegisterRandom(_connection);
         _dpCap = DpCapFunctions.Register(_connection);
     }
 

@@ -1,37 +1,40 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using DuckDB.NET.Data;
 
 namespace CleanRoom.Privacy;
 
 /// <summary>
-/// The two native functions of the DP contribution cap in <see cref="DpPlan.TotalsSql"/>, registered through DuckDB's C API
-/// (DuckDB.NET wraps scalar functions only, and through its per-value readers the same bitmap test was slower than the join
-/// it replaces):
+/// The native functions of the DP contribution cap and clamp in <see cref="DpPlan.TotalsSql"/>, registered through DuckDB's C
+/// API (DuckDB.NET wraps scalar functions only, and through its per-value readers the same bitmap test was slower than the
+/// join it replaces):
 /// <list type="bullet">
-/// <item><c>__cr_cap_top4</c> / <c>__cr_cap_top16(rank UBIGINT, l0 BIGINT) → BIGINT</c>, an aggregate run per unit (<c>GROUP BY __cr_unit</c>): it keeps
-/// the unit's L0 lowest ranks in a fixed-size state, and when DuckDB finalizes the unit it marks those ranks as kept and
-/// returns how many it marked.</item>
+/// <item><c>__cr_cap_top1</c> … <c>__cr_cap_top16(rank UBIGINT) → BIGINT</c>, an aggregate run per unit (<c>GROUP BY
+/// __cr_unit</c>): <c>__cr_cap_topL</c> keeps the unit's lowest ranks in a fixed-size state (4 slots up to L = 4, 16 beyond),
+/// and when DuckDB finalizes the unit it marks the L lowest as kept and returns how many it marked.</item>
 /// <item><c>__cr_cap_kept(rank UBIGINT, marks BIGINT) → BOOLEAN</c>: whether a rank was marked. <c>marks</c> is the total the
 /// aggregate returned over all units; the function fails the statement unless exactly that many ranks are marked, so it can
 /// never read the marks before every unit is finalized.</item>
+/// <item><c>__cr_cap_grid(value DOUBLE, lower DOUBLE, upper DOUBLE, granularity DOUBLE, low BIGINT, high BIGINT) → BIGINT</c>:
+/// one per-unit value mapped, clamped and rounded onto the grid (<see cref="ToGrid"/>), in one pass instead of a DuckDB
+/// expression per step.</item>
+/// <item><see cref="DpPlan.RandomFunction"/>, the ranks themselves (<see cref="RegisterRandom(DuckDBConnection)"/>).</item>
 /// </list>
-/// A rank's low 32 bits are the sandbox's counter (<see cref="DpPlan.RandomFunction"/>), distinct for every rank, so the
-/// marks are a bitmap indexed by them. Unit identity stays DuckDB's own (its GROUP BY), so no unit value reaches C#.
+/// A rank's low 32 bits are the sandbox's counter, distinct for every rank, so the marks are a bitmap indexed by them. Unit
+/// identity stays DuckDB's own (its GROUP BY), so no unit value reaches C#. The hot callbacks are compiled fully optimized
+/// from their first call (a statement is over before tiered compilation would get to them).
 /// </summary>
 public sealed class DpCapFunctions
 {
-    /// <summary>The aggregate's name prefix: <c>__cr_cap_top4</c> and <c>__cr_cap_top16</c> hold up to 4 and 16 ranks (<see cref="TopFor"/>).</summary>
+    /// <summary>The aggregates' name prefix: <c>__cr_cap_top1</c> … <c>__cr_cap_top16</c>, one per L0 (<see cref="TopFor"/>).</summary>
     public const string TopFunction = "__cr_cap_top";
     public const string KeptFunction = "__cr_cap_kept";
+    public const string GridFunction = "__cr_cap_grid";
 
     /// <summary>The largest L0 the aggregate's fixed state holds; <see cref="DpPlan.TotalsSql"/> uses a window beyond it.</summary>
     public const int MaxGroups = 16;
-
-    // A small state for the usual small L0: per-unit states are random accesses, and at 10M rows a 40-byte state is
-    // measurably cheaper than a 136-byte one.
-    private static readonly int[] Capacities = [4, MaxGroups];
 
     private const int PageBits = 16;
     private ulong[]?[] _pages = new ulong[]?[1 << (32 - PageBits)];
@@ -41,7 +44,7 @@ public sealed class DpCapFunctions
     {
     }
 
-    /// <summary>Registers the functions (both aggregates and the test) on <paramref name="connection"/> (open), with marks of their own.</summary>
+    /// <summary>Registers the aggregates, the test and the grid function on <paramref name="connection"/> (open), with marks of their own.</summary>
     public static DpCapFunctions Register(DuckDBConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
@@ -50,20 +53,28 @@ public sealed class DpCapFunctions
         var unsignedBig = NativeMethods.duckdb_create_logical_type(9); // UBIGINT
         var big = NativeMethods.duckdb_create_logical_type(5); // BIGINT
         var boolean = NativeMethods.duckdb_create_logical_type(1); // BOOLEAN
+        var real = NativeMethods.duckdb_create_logical_type(11); // DOUBLE
         try
         {
             unsafe
             {
                 var topState = 0;
-                foreach (var capacity in Capacities)
+                for (var l0 = 1; l0 <= MaxGroups; l0++)
                 {
                     var top = NativeMethods.duckdb_create_aggregate_function();
-                    NativeMethods.duckdb_aggregate_function_set_name(top, TopFunction + capacity.ToString(CultureInfo.InvariantCulture));
+                    NativeMethods.duckdb_aggregate_function_set_name(top, TopFunction + l0.ToString(CultureInfo.InvariantCulture));
                     NativeMethods.duckdb_aggregate_function_add_parameter(top, unsignedBig);
-                    NativeMethods.duckdb_aggregate_function_add_parameter(top, big);
                     NativeMethods.duckdb_aggregate_function_set_return_type(top, big);
-                    NativeMethods.duckdb_aggregate_function_set_functions(top, &StateSize, &StateInit, &TopUpdate, &TopCombine, &TopFinalize);
-                    NativeMethods.duckdb_aggregate_function_set_extra_info(top, GCHandle.ToIntPtr(GCHandle.Alloc(new TopInfo(marks, capacity))), &FreeHandle);
+                    if (l0 <= Four.Slots)
+                    {
+                        NativeMethods.duckdb_aggregate_function_set_functions(top, &StateSizeFour, &StateInitFour, &TopUpdateFour, &TopCombineFour, &TopFinalize);
+                    }
+                    else
+                    {
+                        NativeMethods.duckdb_aggregate_function_set_functions(top, &StateSizeSixteen, &StateInitSixteen, &TopUpdateSixteen, &TopCombineSixteen, &TopFinalize);
+                    }
+
+                    NativeMethods.duckdb_aggregate_function_set_extra_info(top, GCHandle.ToIntPtr(GCHandle.Alloc(new TopInfo(marks, l0))), &FreeHandle);
                     topState |= NativeMethods.duckdb_register_aggregate_function(handle, top);
                     NativeMethods.duckdb_destroy_aggregate_function(ref top);
                 }
@@ -78,7 +89,20 @@ public sealed class DpCapFunctions
                 NativeMethods.duckdb_scalar_function_set_extra_info(kept, GCHandle.ToIntPtr(GCHandle.Alloc(marks)), &FreeHandle);
                 var keptState = NativeMethods.duckdb_register_scalar_function(handle, kept);
                 NativeMethods.duckdb_destroy_scalar_function(ref kept);
-                if (topState != 0 || keptState != 0)
+
+                var grid = NativeMethods.duckdb_create_scalar_function();
+                NativeMethods.duckdb_scalar_function_set_name(grid, GridFunction);
+                foreach (var type in (ReadOnlySpan<IntPtr>)[real, real, real, real, big, big])
+                {
+                    NativeMethods.duckdb_scalar_function_add_parameter(grid, type);
+                }
+
+                NativeMethods.duckdb_scalar_function_set_return_type(grid, big);
+                NativeMethods.duckdb_scalar_function_set_special_handling(grid); // NULL values reach Grid, which maps them to 0
+                NativeMethods.duckdb_scalar_function_set_function(grid, &Grid);
+                var gridState = NativeMethods.duckdb_register_scalar_function(handle, grid);
+                NativeMethods.duckdb_destroy_scalar_function(ref grid);
+                if (topState != 0 || keptState != 0 || gridState != 0)
                 {
                     throw new InvalidOperationException("DuckDB refused to register the DP cap functions");
                 }
@@ -89,17 +113,59 @@ public sealed class DpCapFunctions
             NativeMethods.duckdb_destroy_logical_type(ref unsignedBig);
             NativeMethods.duckdb_destroy_logical_type(ref big);
             NativeMethods.duckdb_destroy_logical_type(ref boolean);
+            NativeMethods.duckdb_destroy_logical_type(ref real);
         }
 
         return marks;
     }
 
-    /// <summary>The aggregate that holds <paramref name="l0"/> ranks (1 ≤ L0 ≤ <see cref="MaxGroups"/>): the smallest that fits.</summary>
+    /// <summary>
+    /// Registers <see cref="DpPlan.RandomFunction"/> on <paramref name="connection"/> (open): each value is 32 bits from the OS
+    /// CSPRNG above a 32-bit counter, so ranks order at random and are never equal. Past 2^32 values in one registration the
+    /// function fails the statement rather than repeat a rank (far beyond what fits a sandbox's memory limit).
+    /// </summary>
+    public static void RegisterRandom(DuckDBConnection connection) => RegisterRandom(connection, MaxRanks);
+
+    /// <summary>The most ranks one registration draws: counters 0 … 2^32 − 2, so no rank is the aggregate's empty slot.</summary>
+    internal const long MaxRanks = (1L << 32) - 1;
+
+    /// <summary>As <see cref="RegisterRandom(DuckDBConnection)"/>, failing past <paramref name="limit"/> values (tests lower it).</summary>
+    internal static void RegisterRandom(DuckDBConnection connection, long limit)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxRanks);
+        var unsignedBig = NativeMethods.duckdb_create_logical_type(9); // UBIGINT
+        try
+        {
+            unsafe
+            {
+                var random = NativeMethods.duckdb_create_scalar_function();
+                NativeMethods.duckdb_scalar_function_set_name(random, DpPlan.RandomFunction);
+                NativeMethods.duckdb_scalar_function_set_return_type(random, unsignedBig);
+                NativeMethods.duckdb_scalar_function_set_volatile(random);
+                NativeMethods.duckdb_scalar_function_set_function(random, &Random);
+                NativeMethods.duckdb_scalar_function_set_extra_info(random, GCHandle.ToIntPtr(GCHandle.Alloc(new RankCounter(limit))), &FreeHandle);
+                var state = NativeMethods.duckdb_register_scalar_function(connection.NativeConnection.DangerousGetHandle(), random);
+                NativeMethods.duckdb_destroy_scalar_function(ref random);
+                if (state != 0)
+                {
+                    throw new InvalidOperationException("DuckDB refused to register the DP rank function");
+                }
+            }
+        }
+        finally
+        {
+            NativeMethods.duckdb_destroy_logical_type(ref unsignedBig);
+        }
+    }
+
+    /// <summary>The aggregate that keeps <paramref name="l0"/> ranks per unit (1 ≤ L0 ≤ <see cref="MaxGroups"/>).</summary>
     public static string TopFor(int l0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(l0, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(l0, MaxGroups);
-        return TopFunction + Capacities.First(c => c >= l0).ToString(CultureInfo.InvariantCulture);
+        return TopFunction + l0.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>Forgets every mark; call before each statement that caps (ranks never repeat, but the count must start at 0).</summary>
@@ -140,96 +206,105 @@ public sealed class DpCapFunctions
 
     private static TopInfo TopOf(IntPtr extraInfo) => (TopInfo)GCHandle.FromIntPtr(extraInfo).Target!;
 
-    private sealed record TopInfo(DpCapFunctions Marks, int Capacity);
+    private sealed record TopInfo(DpCapFunctions Marks, int Limit);
 
-    /// <summary>A unit's state: the count and L0, then room for the aggregate's capacity of ranks.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TopState
+    /// <summary>
+    /// An empty slot of a unit's state: a state is its lowest ranks sorted ascending, empty slots last. No rank is ever this
+    /// value (the rank counter stops below 2^32 − 1), and the aggregate refuses a rank that is.
+    /// </summary>
+    private const ulong Empty = ulong.MaxValue;
+
+    /// <summary>
+    /// A state's layout: how many ranks it keeps (4 for L0 ≤ 4, 16 beyond; the aggregate marks the L0 lowest) and how a rank
+    /// goes in. Each inserts branch-free: every slot becomes the smaller of itself and the larger of its lower neighbour and
+    /// the rank, from the top slot down, so the largest drops out and random ranks cost no mispredicted branches.
+    /// </summary>
+    private interface ISlots
     {
-        public int Count;
-        public int Limit;
+        static abstract int Slots { get; }
+
+        static abstract unsafe void Insert(ulong* ranks, ulong rank);
     }
 
-    private static unsafe ulong* Ranks(TopState* state) => (ulong*)(state + 1);
-
-    /// <summary>Keeps the <c>Limit</c> lowest ranks, sorted ascending.</summary>
-    private static unsafe void Insert(TopState* state, ulong rank)
+    /// <summary>Up to L0 = 4: a 32-byte state, the insert unrolled (the small state is measurably cheaper at 10M rows).</summary>
+    private readonly struct Four : ISlots
     {
-        var ranks = Ranks(state);
-        var count = state->Count;
-        int i;
-        if (count < state->Limit)
-        {
-            i = count;
-            state->Count = count + 1;
-        }
-        else if (rank < ranks[count - 1])
-        {
-            i = count - 1;
-        }
-        else
-        {
-            return;
-        }
+        public static int Slots => 4;
 
-        while (i > 0 && ranks[i - 1] > rank)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe void Insert(ulong* ranks, ulong rank)
         {
-            ranks[i] = ranks[i - 1];
-            i--;
+            ranks[3] = Math.Min(ranks[3], Math.Max(ranks[2], rank));
+            ranks[2] = Math.Min(ranks[2], Math.Max(ranks[1], rank));
+            ranks[1] = Math.Min(ranks[1], Math.Max(ranks[0], rank));
+            ranks[0] = Math.Min(ranks[0], rank);
         }
-
-        ranks[i] = rank;
     }
+
+    private readonly struct Sixteen : ISlots
+    {
+        public static int Slots => MaxGroups;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe void Insert(ulong* ranks, ulong rank)
+        {
+            for (var i = MaxGroups - 1; i > 0; i--)
+            {
+                ranks[i] = Math.Min(ranks[i], Math.Max(ranks[i - 1], rank));
+            }
+
+            ranks[0] = Math.Min(ranks[0], rank);
+        }
+    }
+
+    // DuckDB's callbacks cannot be generic; each layout gets its own, around the generic bodies below.
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static ulong StateSizeFour(IntPtr info) => sizeof(ulong) * 4;
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static unsafe ulong StateSize(IntPtr info)
-    {
-        try
-        {
-            return (ulong)(sizeof(TopState) + (sizeof(ulong) * TopOf(NativeMethods.duckdb_aggregate_function_get_extra_info(info)).Capacity));
-        }
-        catch (Exception e)
-        {
-            NativeMethods.duckdb_aggregate_function_set_error(info, "DP cap failed: " + e.Message);
-            return 0;
-        }
-    }
+    private static ulong StateSizeSixteen(IntPtr info) => sizeof(ulong) * MaxGroups;
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static unsafe void StateInit(IntPtr info, IntPtr state)
-    {
-        var top = (TopState*)state;
-        top->Count = 0;
-        top->Limit = 0;
-    }
+    private static unsafe void StateInitFour(IntPtr info, IntPtr state) => new Span<ulong>((void*)state, 4).Fill(Empty);
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static unsafe void TopUpdate(IntPtr info, IntPtr chunk, IntPtr* states)
+    private static unsafe void StateInitSixteen(IntPtr info, IntPtr state) => new Span<ulong>((void*)state, MaxGroups).Fill(Empty);
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe void TopUpdateFour(IntPtr info, IntPtr chunk, IntPtr* states) => TopUpdate<Four>(info, chunk, states);
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe void TopUpdateSixteen(IntPtr info, IntPtr chunk, IntPtr* states) => TopUpdate<Sixteen>(info, chunk, states);
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe void TopCombineFour(IntPtr info, IntPtr* source, IntPtr* target, ulong count) => TopCombine<Four>(source, target, count);
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe void TopCombineSixteen(IntPtr info, IntPtr* source, IntPtr* target, ulong count) => TopCombine<Sixteen>(source, target, count);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void TopUpdate<TSlots>(IntPtr info, IntPtr chunk, IntPtr* states)
+        where TSlots : ISlots
     {
         try
         {
             var count = NativeMethods.duckdb_data_chunk_get_size(chunk);
             var rankVector = NativeMethods.duckdb_data_chunk_get_vector(chunk, 0);
-            var limitVector = NativeMethods.duckdb_data_chunk_get_vector(chunk, 1);
             var ranks = (ulong*)NativeMethods.duckdb_vector_get_data(rankVector);
-            var limits = (long*)NativeMethods.duckdb_vector_get_data(limitVector);
-            if (!AllValid(rankVector, count) || !AllValid(limitVector, count))
+            if (!AllValid(rankVector, count))
             {
-                throw new InvalidOperationException("a DP rank or L0 is NULL");
+                throw new InvalidOperationException("a DP rank is NULL");
             }
 
-            var capacity = TopOf(NativeMethods.duckdb_aggregate_function_get_extra_info(info)).Capacity;
             for (ulong i = 0; i < count; i++)
             {
-                var state = (TopState*)states[i];
-                var limit = limits[i];
-                if (limit < 1 || limit > capacity || (state->Limit != 0 && state->Limit != limit))
+                var rank = ranks[i];
+                if (rank == Empty)
                 {
-                    throw new InvalidOperationException("L0 out of the native cap's range");
+                    throw new InvalidOperationException("a DP rank is out of range");
                 }
 
-                state->Limit = (int)limit;
-                Insert(state, ranks[i]);
+                TSlots.Insert((ulong*)states[i], rank);
             }
         }
         catch (Exception e)
@@ -238,61 +313,45 @@ public sealed class DpCapFunctions
         }
     }
 
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static unsafe void TopCombine(IntPtr info, IntPtr* source, IntPtr* target, ulong count)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void TopCombine<TSlots>(IntPtr* source, IntPtr* target, ulong count)
+        where TSlots : ISlots
     {
-        try
+        for (ulong i = 0; i < count; i++)
         {
-            for (ulong i = 0; i < count; i++)
+            var from = (ulong*)source[i];
+            var to = (ulong*)target[i];
+            for (var k = 0; k < TSlots.Slots && from[k] != Empty; k++)
             {
-                var from = (TopState*)source[i];
-                var to = (TopState*)target[i];
-                if (from->Count == 0)
-                {
-                    continue;
-                }
-
-                if (to->Limit != 0 && to->Limit != from->Limit)
-                {
-                    throw new InvalidOperationException("two L0 in one statement");
-                }
-
-                to->Limit = from->Limit;
-                var ranks = Ranks(from);
-                for (var k = 0; k < from->Count; k++)
-                {
-                    Insert(to, ranks[k]);
-                }
+                TSlots.Insert(to, from[k]);
             }
-        }
-        catch (Exception e)
-        {
-            NativeMethods.duckdb_aggregate_function_set_error(info, "DP cap failed: " + e.Message);
         }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void TopFinalize(IntPtr info, IntPtr* source, IntPtr result, ulong count, ulong offset)
     {
         try
         {
-            var marks = TopOf(NativeMethods.duckdb_aggregate_function_get_extra_info(info)).Marks;
+            var top = TopOf(NativeMethods.duckdb_aggregate_function_get_extra_info(info));
             var output = (long*)NativeMethods.duckdb_vector_get_data(result);
             long marked = 0;
             for (ulong i = 0; i < count; i++)
             {
-                var state = (TopState*)source[i];
-                var ranks = Ranks(state);
-                for (var k = 0; k < state->Count; k++)
+                var ranks = (ulong*)source[i];
+                var kept = 0;
+                while (kept < top.Limit && ranks[kept] != Empty)
                 {
-                    marks.Mark(ranks[k]);
+                    top.Marks.Mark(ranks[kept]);
+                    kept++;
                 }
 
-                output[offset + i] = state->Count;
-                marked += state->Count;
+                output[offset + i] = kept;
+                marked += kept;
             }
 
-            Interlocked.Add(ref marks._marks, marked);
+            Interlocked.Add(ref top.Marks._marks, marked);
         }
         catch (Exception e)
         {
@@ -301,6 +360,7 @@ public sealed class DpCapFunctions
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Kept(IntPtr info, IntPtr chunk, IntPtr output)
     {
         try
@@ -331,6 +391,112 @@ public sealed class DpCapFunctions
         catch (Exception e)
         {
             NativeMethods.duckdb_scalar_function_set_error(info, "DP cap failed: " + e.Message);
+        }
+    }
+
+    /// <summary>The ranks issued by one registration of the rank function, and how many it may issue.</summary>
+    private sealed class RankCounter(long limit)
+    {
+        public long Issued;
+
+        public long Limit { get; } = limit;
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Random(IntPtr info, IntPtr chunk, IntPtr output)
+    {
+        try
+        {
+            var counter = (RankCounter)GCHandle.FromIntPtr(NativeMethods.duckdb_scalar_function_get_extra_info(info)).Target!;
+            var count = (long)NativeMethods.duckdb_data_chunk_get_size(chunk);
+            var first = Interlocked.Add(ref counter.Issued, count) - count;
+            if (first + count > counter.Limit)
+            {
+                throw new InvalidOperationException("more DP ranks than one sandbox may draw");
+            }
+
+            var ranks = (ulong*)NativeMethods.duckdb_vector_get_data(output);
+            Span<uint> random = stackalloc uint[256];
+            for (long done = 0; done < count; done += random.Length)
+            {
+                var block = random[..(int)Math.Min(random.Length, count - done)];
+                RandomNumberGenerator.Fill(MemoryMarshal.AsBytes(block));
+                for (var i = 0; i < block.Length; i++)
+                {
+                    ranks[done + i] = ((ulong)block[i] << 32) | (ulong)(first + done + i);
+                }
+            }
+
+            random.Clear();
+        }
+        catch (Exception e)
+        {
+            NativeMethods.duckdb_scalar_function_set_error(info, "DP rank failed: " + e.Message);
+        }
+    }
+
+    /// <summary>
+    /// One per-unit value onto the grid: NULL and NaN become 0, ±∞ and every other value are clamped to [lower, upper], divided
+    /// by the granularity, rounded half to even and clamped to [low, high], the grid range. Exact where the grid range lies
+    /// within ±2^53 (<see cref="MaxGridValue"/>), which DpTotalsQuery ensures; the bounds themselves are checked on every row.
+    /// </summary>
+    internal static long ToGrid(double value, double lower, double upper, double granularity, long low, long high)
+    {
+        if (double.IsNaN(value))
+        {
+            value = 0;
+        }
+
+        var scaled = Math.Min(Math.Max(value, lower), upper) / granularity;
+        return (long)Math.Min(Math.Max(Math.Round(scaled, MidpointRounding.ToEven), low), high);
+    }
+
+    /// <summary>The largest grid value <see cref="GridFunction"/> takes (2^53: every integer up to it is a double).</summary>
+    public const long MaxGridValue = 1L << 53;
+
+    private static bool GridBoundsHold(double lower, double upper, double granularity, long low, long high) =>
+        double.IsFinite(lower) && double.IsFinite(upper) && lower <= upper && double.IsFinite(granularity) && granularity > 0
+        && low <= high && low >= -MaxGridValue && high <= MaxGridValue;
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Grid(IntPtr info, IntPtr chunk, IntPtr output)
+    {
+        try
+        {
+            var count = NativeMethods.duckdb_data_chunk_get_size(chunk);
+            var valueVector = NativeMethods.duckdb_data_chunk_get_vector(chunk, 0);
+            var values = (double*)NativeMethods.duckdb_vector_get_data(valueVector);
+            var validity = NativeMethods.duckdb_vector_get_validity(valueVector);
+            var lowers = (double*)NativeMethods.duckdb_vector_get_data(NativeMethods.duckdb_data_chunk_get_vector(chunk, 1));
+            var uppers = (double*)NativeMethods.duckdb_vector_get_data(NativeMethods.duckdb_data_chunk_get_vector(chunk, 2));
+            var granularities = (double*)NativeMethods.duckdb_vector_get_data(NativeMethods.duckdb_data_chunk_get_vector(chunk, 3));
+            var lows = (long*)NativeMethods.duckdb_vector_get_data(NativeMethods.duckdb_data_chunk_get_vector(chunk, 4));
+            var highs = (long*)NativeMethods.duckdb_vector_get_data(NativeMethods.duckdb_data_chunk_get_vector(chunk, 5));
+            for (ulong column = 1; column < 6; column++)
+            {
+                if (!AllValid(NativeMethods.duckdb_data_chunk_get_vector(chunk, column), count))
+                {
+                    throw new InvalidOperationException("a grid bound is NULL");
+                }
+            }
+
+            var grid = (long*)NativeMethods.duckdb_vector_get_data(output);
+            for (ulong i = 0; i < count; i++)
+            {
+                if (!GridBoundsHold(lowers[i], uppers[i], granularities[i], lows[i], highs[i]))
+                {
+                    throw new InvalidOperationException("grid bounds out of range");
+                }
+
+                var isNull = validity is not null && (validity[i >> 6] & (1UL << (int)(i & 63))) == 0;
+                grid[i] = ToGrid(isNull ? 0.0 : values[i], lowers[i], uppers[i], granularities[i], lows[i], highs[i]);
+            }
+        }
+        catch (Exception e)
+        {
+            NativeMethods.duckdb_scalar_function_set_error(info, "DP clamp failed: " + e.Message);
         }
     }
 

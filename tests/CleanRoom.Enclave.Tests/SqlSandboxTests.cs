@@ -212,7 +212,7 @@ public sealed class SqlSandboxTests
         sandbox.LockDown();
         var sql = $"""
             WITH r AS MATERIALIZED (SELECT i % 3 AS u, {DpPlan.RandomFunction}() AS rank FROM range(30) t(i)),
-              m AS MATERIALIZED (SELECT CAST(sum(k) AS BIGINT) AS total FROM (SELECT {DpCapFunctions.TopFor(4)}(rank, CAST(4 AS BIGINT)) AS k FROM r GROUP BY u))
+              m AS MATERIALIZED (SELECT CAST(sum(k) AS BIGINT) AS total FROM (SELECT {DpCapFunctions.TopFor(4)}(rank) AS k FROM r GROUP BY u))
             SELECT count(*) FROM r CROSS JOIN m WHERE {DpCapFunctions.KeptFunction}(rank, total)
             """;
 

@@ -11,8 +11,9 @@ namespace CleanRoom.Privacy.Internal;
 /// unit marks those ranks and a row is kept when its rank is marked (<see cref="DpCapFunctions"/>); beyond it, a window
 /// numbers each unit's rows by rank, the L0-th row's rank is the unit's cut, and a row is kept when its unit has no cut
 /// (fewer than L0 rows) or its rank is at most the cut. Each kept value is mapped (NULL/NaN → 0, ±∞ → bound), clamped,
-/// rounded onto the grid and clamped again in grid units; the query returns one row per group: the group values, the number
-/// of kept units and the exact integer grid sums. Only noise and selection are left to C#.
+/// rounded onto the grid and clamped again in grid units (by <see cref="DpCapFunctions.GridFunction"/> up to 2^53 grid steps,
+/// by DuckDB expressions beyond); the query returns one row per group: the group values, the number of kept units and the
+/// exact integer grid sums. Only noise and selection are left to C#.
 /// </summary>
 /// <remarks>
 /// The final clamp in grid units is what the sensitivity rests on: whatever the double arithmetic before it does, each unit
@@ -27,11 +28,6 @@ internal static class DpTotalsQuery
     public const string HighPrefix = "__cr_h";
     private const string Rank = "__cr_rank";
     private static readonly BigInteger SmallGrid = BigInteger.Pow(2, 53);
-
-    // The magic rounding holds within ±2^51; a grid of at most 2^50 steps keeps every scaled value (its double division
-    // included) well inside that.
-    private static readonly BigInteger MagicRoundLimit = BigInteger.Pow(2, 50);
-    private const double MagicRound = 6755399441055744.0; // 1.5 · 2^52
 
     /// <summary>True when aggregate <paramref name="spec"/> is summed in two parts (see the remarks).</summary>
     public static bool IsSplit(DpAggregateSpec spec) => DpAggregator.GridMagnitude(spec) > SmallGrid;
@@ -53,7 +49,7 @@ internal static class DpTotalsQuery
         if (native)
         {
             sql.Append(", __cr_marks AS MATERIALIZED (SELECT CAST(coalesce(sum(__cr_k), 0) AS BIGINT) AS __cr_total FROM (SELECT ").Append(DpCapFunctions.TopFor(maxGroupsContributed))
-                .Append('(').Append(Rank).Append(", CAST(").Append(l0).Append(" AS BIGINT)) AS __cr_k FROM __cr_ranked GROUP BY ").Append(unit).Append(") AS __cr_t)");
+                .Append('(').Append(Rank).Append(") AS __cr_k FROM __cr_ranked GROUP BY ").Append(unit).Append(") AS __cr_t)");
         }
 
         sql.Append(" SELECT ");
@@ -117,20 +113,20 @@ internal static class DpTotalsQuery
     {
         var lower = Double((double)spec.Lower);
         var upper = Double((double)spec.Upper);
-        // NULL and NaN become 0 (DuckDB's "=" holds between any two NaN, so nullif maps every NaN to NULL); ±∞ need no case of
-        // their own, the clamp takes them to the bounds. NaN must be mapped before the clamp: DuckDB orders NaN above every
-        // number, and least/greatest skip NULL.
-        var clamped = $"least(greatest(coalesce(nullif(CAST({column} AS DOUBLE), {Double(double.NaN)}), 0.0::DOUBLE), {lower}), {upper})";
-        var scaled = $"({clamped} / {Double((double)spec.Granularity)})";
-        var type = IsSplit(spec) ? "HUGEINT" : "BIGINT";
-        // Round half to even. Within ±2^51, adding and subtracting 1.5·2^52 does it: the sum lies where doubles are exactly
-        // the integers, IEEE 754 rounds it to the nearest with ties to even (1.5·2^52 is even), and the subtraction is exact.
-        // It costs a fraction of round_even, which DuckDB expands into a CASE with a remainder. Larger grids use round_even.
-        var rounded = DpAggregator.GridMagnitude(spec) <= MagicRoundLimit
-            ? $"(({scaled} + {Double(MagicRound)}) - {Double(MagicRound)})"
-            : $"round_even({scaled}, 0)";
+        var granularity = Double((double)spec.Granularity);
         var (low, high) = DpAggregator.GridRange(spec);
-        return $"least(greatest(CAST({rounded} AS {type}), {Integer(low, type)}), {Integer(high, type)})";
+        if (!IsSplit(spec))
+        {
+            // The common case, in one native call per value (DpCapFunctions.ToGrid): a fraction of the same steps as DuckDB
+            // expressions, each of which passes over every kept row.
+            return $"{DpCapFunctions.GridFunction}(CAST({column} AS DOUBLE), {lower}, {upper}, {granularity}, {Integer(low, "BIGINT")}, {Integer(high, "BIGINT")})";
+        }
+
+        // Grids beyond 2^53 steps, in DuckDB expressions with the same steps. NULL and NaN become 0 (DuckDB's "=" holds between
+        // any two NaN, so nullif maps every NaN to NULL); ±∞ need no case of their own, the clamp takes them to the bounds. NaN
+        // must be mapped before the clamp: DuckDB orders NaN above every number, and least/greatest skip NULL.
+        var clamped = $"least(greatest(coalesce(nullif(CAST({column} AS DOUBLE), {Double(double.NaN)}), 0.0::DOUBLE), {lower}), {upper})";
+        return $"least(greatest(CAST(round_even({clamped} / {granularity}, 0) AS HUGEINT), {Integer(low, "HUGEINT")}), {Integer(high, "HUGEINT")})";
     }
 
     private static string Double(double value) => "CAST('" + value.ToString("R", CultureInfo.InvariantCulture) + "' AS DOUBLE)";

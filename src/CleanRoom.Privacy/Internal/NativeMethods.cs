@@ -68,6 +68,9 @@ internal static unsafe partial class NativeMethods
     internal static partial void duckdb_scalar_function_set_volatile(IntPtr function);
 
     [LibraryImport(Library)]
+    internal static partial void duckdb_scalar_function_set_special_handling(IntPtr function);
+
+    [LibraryImport(Library)]
     internal static partial void duckdb_scalar_function_set_function(IntPtr function, delegate* unmanaged[Cdecl]<IntPtr, IntPtr, IntPtr, void> execute);
 
     [LibraryImport(Library)]

@@ -98,7 +98,8 @@ internal static class DpBench
 
         // The ratio is the median of each repetition's own dp/aggregate ratio (the two run one after the other), which a slow
         // drift of the machine's speed across repetitions moves far less than a ratio of the two medians.
-        var ratio = Median(dpTimes.Zip(aggregateTimes, (dp, aggregate) => dp / aggregate).ToList());
+        var ratios = dpTimes.Zip(aggregateTimes, (dp, aggregate) => dp / aggregate).ToList();
+        var ratio = Median(ratios);
         var load = Median(loadTimes);
         var a = Median(aggregateTimes);
         var d = Median(dpTimes);
@@ -107,7 +108,7 @@ internal static class DpBench
         output.WriteLine(
             $"dp vs aggregate, demo query, {rows:N0} rows per party: load {load:0.000} s (same for both) | aggregate query+threshold {a:0.000} s ({aggregateRows} groups) | " +
             $"dp {d:0.000} s ({dpRows} groups; cap, clamp and sums in DuckDB) | dp streamed through C# {streamed:0.000} s ({streamedRows} groups; the public-groups path) | " +
-            $"ratio dp/aggregate {ratio:0.00}x query only (median of {repetitions} paired runs), {(load + d) / (load + a):0.00}x with load (of the medians) | " +
+            $"ratio dp/aggregate {ratio:0.00}x query only (median of {repetitions} paired runs, {ratios.Min():0.00}–{ratios.Max():0.00}), {(load + d) / (load + a):0.00}x with load (of the medians) | " +
             $"per-unit query alone {perUnit:0.000} s = {perUnit / a:0.00}x aggregate (the floor under any exact cap)");
         foreach (var f in Directory.GetFiles(workDirectory, $"dp-*-{rows}.parquet"))
         {

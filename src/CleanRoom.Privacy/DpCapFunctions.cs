@@ -121,8 +121,8 @@ public sealed class DpCapFunctions
 
     /// <summary>
     /// Registers <see cref="DpPlan.RandomFunction"/> on <paramref name="connection"/> (open): each value is 32 bits from the OS
-    /// CSPRNG above a 32-bit counter, so ranks order at random and are never equal. Past 2^32 values in one registration the
-    /// function fails the statement rather than repeat a rank (far beyond what fits a sandbox's memory limit).
+    /// CSPRNG above a 32-bit counter, so ranks order at random and are never equal. Past 2^32 − 1 values in one registration
+    /// the function fails the statement rather than repeat a rank (far beyond what fits a sandbox's memory limit).
     /// </summary>
     public static void RegisterRandom(DuckDBConnection connection) => RegisterRandom(connection, MaxRanks);
 
@@ -259,16 +259,16 @@ public sealed class DpCapFunctions
 
     // DuckDB's callbacks cannot be generic; each layout gets its own, around the generic bodies below.
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static ulong StateSizeFour(IntPtr info) => sizeof(ulong) * 4;
+    private static ulong StateSizeFour(IntPtr info) => (ulong)(sizeof(ulong) * Four.Slots);
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static ulong StateSizeSixteen(IntPtr info) => sizeof(ulong) * MaxGroups;
+    private static ulong StateSizeSixteen(IntPtr info) => (ulong)(sizeof(ulong) * Sixteen.Slots);
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static unsafe void StateInitFour(IntPtr info, IntPtr state) => new Span<ulong>((void*)state, 4).Fill(Empty);
+    private static unsafe void StateInitFour(IntPtr info, IntPtr state) => new Span<ulong>((void*)state, Four.Slots).Fill(Empty);
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static unsafe void StateInitSixteen(IntPtr info, IntPtr state) => new Span<ulong>((void*)state, MaxGroups).Fill(Empty);
+    private static unsafe void StateInitSixteen(IntPtr info, IntPtr state) => new Span<ulong>((void*)state, Sixteen.Slots).Fill(Empty);
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static unsafe void TopUpdateFour(IntPtr info, IntPtr chunk, IntPtr* states) => TopUpdate<Four>(info, chunk, states);

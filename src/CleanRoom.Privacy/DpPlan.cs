@@ -18,7 +18,7 @@ public sealed record DpPlan
     /// <summary>
     /// The name of the scalar function <see cref="TotalsSql"/> draws its random ranks from. The executor registers it on its
     /// DuckDB connection: no arguments, not pure, one UBIGINT per row, values distinct within a query (random high 32 bits
-    /// from a CSPRNG, a counter in the low 32 bits).
+    /// from a CSPRNG, a counter in the low 32 bits) and never 2^64 − 1, the cap's empty slot (<see cref="DpCapFunctions"/>).
     /// </summary>
     public const string RandomFunction = "__cr_dp_random";
 

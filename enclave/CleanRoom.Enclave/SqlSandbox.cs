@@ -88,8 +88,8 @@ public sealed class SqlSandbox : IDisposable
     /// Registers <see cref="DpPlan.RandomFunction"/>, the random ranks of the DP contribution cap (<see cref="DpPlan.TotalsSql"/>):
     /// each value is 32 bits from the OS CSPRNG above a 32-bit counter, so ranks order at random and are never equal. Past
     /// 2^32 − 1 values the function fails the statement rather than repeat a rank (far beyond what fits the memory limit); see
-    /// <see cref="DpCapFunctions.RegisterRandom(DuckDBConnection)"/>. Also registers the cap's other <see cref="DpCapFunctions"/>. Registers once; every call forgets the cap's marks, so call it
-    /// before each statement that caps. The analyst's SQL can call none of these (the analyzer allows only listed functions).
+    /// <see cref="DpCapFunctions.RegisterRandom(DuckDBConnection)"/>. Also registers the cap's other <see cref="DpCapFunctions"/>.
+    /// Registers once; every call forgets the cap's marks, so call it before each statement that caps. The analyst's SQL can call none of these (the analyzer allows only listed functions).
     /// </summary>
     public void EnableDpRandom()
     {

@@ -441,7 +441,7 @@ public sealed class DpCapFunctions
     /// by the granularity, rounded half to even and clamped to [low, high], the grid range. Exact where the grid range lies
     /// within ±2^53 (<see cref="MaxGridValue"/>), which DpTotalsQuery ensures; the bounds themselves are checked on every row.
     /// </summary>
-    internal static long ToGrid(double value, double lower, double upper, double granularity, long low, long high)
+    private static long ToGrid(double value, double lower, double upper, double granularity, long low, long high)
     {
         if (double.IsNaN(value))
         {
@@ -490,8 +490,7 @@ public sealed class DpCapFunctions
                     throw new InvalidOperationException("grid bounds out of range");
                 }
 
-                var isNull = validity is not null && (validity[i >> 6] & (1UL << (int)(i & 63))) == 0;
-                grid[i] = ToGrid(isNull ? 0.0 : values[i], lowers[i], uppers[i], granularities[i], lows[i], highs[i]);
+                grid[i] = ToGrid(IsValid(validity, i) ? values[i] : 0.0, lowers[i], uppers[i], granularities[i], lows[i], highs[i]);
             }
         }
         catch (Exception e)
@@ -510,7 +509,7 @@ public sealed class DpCapFunctions
 
         for (ulong i = 0; i < count; i++)
         {
-            if ((validity[i >> 6] & (1UL << (int)(i & 63))) == 0)
+            if (!IsValid(validity, i))
             {
                 return false;
             }
@@ -518,6 +517,9 @@ public sealed class DpCapFunctions
 
         return true;
     }
+
+    /// <summary>Whether row <paramref name="row"/> of a vector is not NULL, given its validity mask (null: every row is valid).</summary>
+    private static unsafe bool IsValid(ulong* validity, ulong row) => validity is null || (validity[row >> 6] & (1UL << (int)(row & 63))) != 0;
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void FreeHandle(IntPtr handle) => GCHandle.FromIntPtr(handle).Free();

@@ -27,7 +27,7 @@ internal static class DpTotalsQuery
     public const string SumPrefix = "__cr_s";
     public const string HighPrefix = "__cr_h";
     private const string Rank = "__cr_rank";
-    private static readonly BigInteger SmallGrid = BigInteger.Pow(2, 53);
+    private static readonly BigInteger SmallGrid = DpCapFunctions.MaxGridValue; // the grid function's limit
 
     /// <summary>True when aggregate <paramref name="spec"/> is summed in two parts (see the remarks).</summary>
     public static bool IsSplit(DpAggregateSpec spec) => DpAggregator.GridMagnitude(spec) > SmallGrid;

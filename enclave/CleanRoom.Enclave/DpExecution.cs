@@ -24,7 +24,8 @@ public static class DpExecution
 
     /// <summary>
     /// Locks the sandbox down and runs the DP pipeline (ranks and noise from the OS CSPRNG): with private partition selection,
-    /// DuckDB caps, clamps and sums (<see cref="DpPlan.TotalsSql"/>) and only the per-group totals come back for noise and
+    /// DuckDB caps, clamps and sums (<see cref="DpPlan.TotalsSql"/>, or <see cref="DpPlan.UnitIndexedTotalsSql"/> where the unit
+    /// column's range allows) and only the per-group totals come back for noise and
     /// selection; with public groups, the per-unit rows stream through the C# pipeline, never all held at once.
     /// </summary>
     public static DpRelease Execute(SqlSandbox sandbox, DpPlan plan, IReadOnlyList<BoundParameter> parameters)
@@ -37,9 +38,18 @@ public static class DpExecution
         sandbox.LockDown();
         try
         {
-            return plan.TotalsSql is { } totals
-                ? plan.ReleaseTotals(sandbox.Query(totals, parameters).Rows, CryptoRandomSource.Instance)
-                : plan.Release(sandbox.QueryRows(plan.PerUnitSql, parameters), CryptoRandomSource.Instance);
+            if (plan.TotalsSql is not { } totals)
+            {
+                return plan.Release(sandbox.QueryRows(plan.PerUnitSql, parameters), CryptoRandomSource.Instance);
+            }
+
+            // Integer units in a range small enough: the cap indexed by unit value, the same totals for less work.
+            if (plan.UnitIndexedTotalsSql is { } indexed && sandbox.IndexDpUnits(plan.UnitRangeSql!, plan.Options.MaxGroupsContributed))
+            {
+                totals = indexed;
+            }
+
+            return plan.ReleaseTotals(sandbox.Query(totals, parameters).Rows, CryptoRandomSource.Instance);
         }
         catch (DuckDB.NET.Data.DuckDBException)
         {

@@ -89,7 +89,7 @@ public sealed class SqlSandbox : IDisposable
     /// each value is 32 bits from the OS CSPRNG above a 32-bit counter, so ranks order at random and are never equal. Past
     /// 2^32 − 1 values the function fails the statement rather than repeat a rank (far beyond what fits the memory limit); see
     /// <see cref="DpCapFunctions.RegisterRandom(DuckDBConnection)"/>. Also registers the cap's other <see cref="DpCapFunctions"/>.
-    /// Registers once; every call forgets the cap's marks, so call it before each statement that caps. The analyst's SQL can call none of these (the analyzer allows only listed functions).
+    /// Registers once; every call forgets the cap's marks and unit index, so call it before each statement that caps. The analyst's SQL can call none of these (the analyzer allows only listed functions).
     /// </summary>
     public void EnableDpRandom()
     {
@@ -101,6 +101,33 @@ public sealed class SqlSandbox : IDisposable
 
         DpCapFunctions.RegisterRandom(_connection);
         _dpCap = DpCapFunctions.Register(_connection);
+    }
+
+    /// <summary>
+    /// Sizes the DP cap's unit index (<see cref="DpCapFunctions.IndexUnits(long, long, int)"/>) from <paramref name="rangeSql"/>
+    /// (<see cref="DpPlan.UnitRangeSql"/>), after lock-down and <see cref="EnableDpRandom"/>. True when the range is integer
+    /// and the index took it, so <see cref="DpPlan.UnitIndexedTotalsSql"/> may run; false (no index) for any other unit type,
+    /// an empty unit column or a range too wide, and <see cref="DpPlan.TotalsSql"/> runs instead.
+    /// </summary>
+    public bool IndexDpUnits(string rangeSql, int maxGroupsContributed)
+    {
+        var cap = _dpCap ?? throw new InvalidOperationException("the DP functions must be enabled before the unit index is sized");
+        var row = Query(rangeSql, []).Rows.Single();
+        return row.Length == 2 && Integer(row[0]) is { } min && Integer(row[1]) is { } max && cap.IndexUnits(min, max, maxGroupsContributed);
+
+        // The unit types whose every value is a BIGINT (the index's functions take BIGINT): anything else never takes this path.
+        static long? Integer(object? value) => value switch
+        {
+            long v => v,
+            int v => v,
+            short v => v,
+            sbyte v => v,
+            uint v => v,
+            ushort v => v,
+            byte v => v,
+            ulong v when v <= long.MaxValue => (long)v,
+            _ => null,
+        };
     }
 
     public string Setting(string name)

@@ -21,12 +21,14 @@ namespace CleanRoom.Privacy;
 /// one per-unit value mapped, clamped and rounded onto the grid (<see cref="ToGrid"/>), in one pass instead of a DuckDB
 /// expression per step.</item>
 /// <item><see cref="DpPlan.RandomFunction"/>, the ranks themselves (<see cref="RegisterRandom(DuckDBConnection)"/>).</item>
+/// <item><c>__cr_cap_rank</c> and <c>__cr_cap_keep</c>, the cap indexed by unit value for integer units (DpCapFunctions.Units.cs).</item>
 /// </list>
-/// A rank's low 32 bits are the sandbox's counter, distinct for every rank, so the marks are a bitmap indexed by them. Unit
-/// identity stays DuckDB's own (its GROUP BY), so no unit value reaches C#. The hot callbacks are compiled fully optimized
-/// from their first call (a statement is over before tiered compilation would get to them).
+/// A rank's low 32 bits are the sandbox's counter, distinct for every rank, so the marks are a bitmap indexed by them. In
+/// the aggregate's form unit identity stays DuckDB's own (its GROUP BY), so no unit value reaches C#; the unit index takes
+/// integer unit values as array indices. The hot callbacks are compiled fully optimized from their first call (a statement
+/// is over before tiered compilation would get to them).
 /// </summary>
-public sealed class DpCapFunctions
+public sealed partial class DpCapFunctions
 {
     /// <summary>The aggregates' name prefix: <c>__cr_cap_top1</c> … <c>__cr_cap_top16</c>, one per L0 (<see cref="TopFor"/>).</summary>
     public const string TopFunction = "__cr_cap_top";
@@ -102,7 +104,8 @@ public sealed class DpCapFunctions
                 NativeMethods.duckdb_scalar_function_set_function(grid, &Grid);
                 var gridState = NativeMethods.duckdb_register_scalar_function(handle, grid);
                 NativeMethods.duckdb_destroy_scalar_function(ref grid);
-                if (topState != 0 || keptState != 0 || gridState != 0)
+                var unitState = RegisterUnitFunctions(handle, marks, big, unsignedBig, boolean);
+                if (topState != 0 || keptState != 0 || gridState != 0 || unitState != 0)
                 {
                     throw new InvalidOperationException("DuckDB refused to register the DP cap functions");
                 }
@@ -168,11 +171,15 @@ public sealed class DpCapFunctions
         return TopFunction + l0.ToString(CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Forgets every mark; call before each statement that caps (ranks never repeat, but the count must start at 0).</summary>
+    /// <summary>
+    /// Forgets every mark and the unit index (<see cref="IndexUnits(long, long, int)"/>); call before each statement that caps
+    /// (ranks never repeat, but the counts must start at 0).
+    /// </summary>
     public void Reset()
     {
         _pages = new ulong[]?[_pages.Length];
         Interlocked.Exchange(ref _marks, 0);
+        Volatile.Write(ref _units, null);
     }
 
     private void Mark(ulong rank)

@@ -32,6 +32,20 @@ public sealed record DpPlan
     /// </summary>
     public string? TotalsSql { get; private init; }
 
+    /// <summary>
+    /// <see cref="TotalsSql"/> with the cap indexed by unit value instead of grouped by unit (<see cref="DpCapFunctions"/>,
+    /// <c>__cr_cap_rank</c> and <c>__cr_cap_keep</c>): the same totals, without DuckDB's hash table of every unit. Null where
+    /// <see cref="TotalsSql"/> is, or when L0 &gt; <see cref="DpCapFunctions.MaxGroups"/>. The executor runs it only after
+    /// <see cref="UnitRangeSql"/> gave an integer range that <see cref="DpCapFunctions.IndexUnits(long, long, int)"/> took.
+    /// </summary>
+    public string? UnitIndexedTotalsSql { get; private init; }
+
+    /// <summary>
+    /// One row, the least and greatest value of the unit column in the unit table (NULL when it has none): the range that
+    /// sizes the unit index. Non-null exactly when <see cref="UnitIndexedTotalsSql"/> is.
+    /// </summary>
+    public string? UnitRangeSql { get; private init; }
+
     /// <summary>The analyst's output column names, in order.</summary>
     public IReadOnlyList<string> Columns { get; private init; } = [];
 
@@ -53,6 +67,7 @@ public sealed record DpPlan
     internal static DpPlan Allowed(
         string perUnitSql,
         string? totalsSql,
+        (string Totals, string Range)? unitIndexed,
         IReadOnlyList<string> columns,
         IReadOnlyList<DpOutput> outputs,
         int groupCount,
@@ -65,6 +80,8 @@ public sealed record DpPlan
             IsAllowed = true,
             PerUnitSql = perUnitSql,
             TotalsSql = totalsSql,
+            UnitIndexedTotalsSql = unitIndexed?.Totals,
+            UnitRangeSql = unitIndexed?.Range,
             Columns = columns,
             Outputs = outputs,
             GroupCount = groupCount,

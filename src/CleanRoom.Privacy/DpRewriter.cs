@@ -199,14 +199,21 @@ public static class DpRewriter
             select["group_sets"] = new JsonArray(groupSet);
             // With private selection the cap, clamp and sums run in DuckDB around the per-unit query, which needs no order.
             select["modifiers"] = new JsonArray();
+            var unordered = analyzer.Deserialize(root.ToJsonString());
             var totalsSql = options.PublicGroupKeys is null
-                ? DpTotalsQuery.Build(analyzer.Deserialize(root.ToJsonString()), groups.Count, specs, sqlColumns, options.MaxGroupsContributed)
+                ? DpTotalsQuery.Build(unordered, groups.Count, specs, sqlColumns, options.MaxGroupsContributed)
+                : null;
+            // The same totals with the cap indexed by unit value, which the executor runs when the unit column's range (from
+            // the unit table itself: every unit of the per-unit query is one of its values) is integer and small enough.
+            (string, string)? unitIndexed = totalsSql is not null && options.MaxGroupsContributed <= DpCapFunctions.MaxGroups
+                ? (DpTotalsQuery.Build(unordered, groups.Count, specs, sqlColumns, options.MaxGroupsContributed, indexedByUnit: true),
+                    $"SELECT min({Quote(unit.PrivacyUnitColumn)}), max({Quote(unit.PrivacyUnitColumn)}) FROM {Quote(unit.Table)}")
                 : null;
             // Streamed (public groups): ordered by unit, so the pipeline can finish each unit as its rows end instead of holding every unit's groups.
             select["modifiers"] = AstNodes.SelectNode(AstNodes.Parse(analyzer, $"SELECT 1 AS {UnitColumn} ORDER BY {UnitColumn}"))["modifiers"]!.DeepClone();
             var perUnitSql = analyzer.Deserialize(root.ToJsonString());
 
-            return DpPlan.Allowed(perUnitSql, totalsSql, names, outputs, groups.Count, specs, sqlColumns, options, Summarize(unit, specs, options));
+            return DpPlan.Allowed(perUnitSql, totalsSql, unitIndexed, names, outputs, groups.Count, specs, sqlColumns, options, Summarize(unit, specs, options));
         }
 
         private JsonNode PerUnit(string function, JsonNode argument) =>

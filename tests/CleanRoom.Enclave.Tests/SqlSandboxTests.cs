@@ -226,6 +226,62 @@ public sealed class SqlSandboxTests
         Assert.Equal(12L, Convert.ToInt64(Assert.Single(second)[0], CultureInfo.InvariantCulture));
     }
 
+    [Theory]
+    [InlineData("TINYINT", "-5", "100", true)]
+    [InlineData("SMALLINT", "-5", "100", true)]
+    [InlineData("INTEGER", "-5", "100", true)]
+    [InlineData("BIGINT", "-5", "100", true)]
+    [InlineData("UTINYINT", "0", "100", true)]
+    [InlineData("USMALLINT", "0", "100", true)]
+    [InlineData("UINTEGER", "4294967000", "4294967295", true)]
+    [InlineData("UBIGINT", "0", "100", true)]
+    [InlineData("UBIGINT", "9223372036854775800", "9223372036854775808", false)] // beyond BIGINT, which the functions take
+    [InlineData("HUGEINT", "0", "100", false)]
+    [InlineData("DOUBLE", "0", "100", false)]
+    [InlineData("DECIMAL(18,2)", "0", "100", false)]
+    [InlineData("VARCHAR", "0", "100", false)]
+    [InlineData("BIGINT", "0", "1099511627776", false)] // 2^40 units: far beyond the index's memory bound
+    [InlineData("BIGINT", "NULL", "NULL", false)] // no unit at all
+    public void The_unit_index_is_sized_only_from_an_integer_range_it_can_hold(string type, string min, string max, bool expected)
+    {
+        using var sandbox = LoadedSandbox();
+        sandbox.EnableDpRandom();
+        sandbox.LockDown();
+        var range = $"SELECT min(u), max(u) FROM (VALUES (CAST({min} AS {type})), (CAST({max} AS {type}))) t(u)";
+        const string capped = """
+            WITH r AS MATERIALIZED (SELECT i % 7 AS u, __cr_cap_rank(i % 7) AS rank FROM range(70) t(i)), n AS MATERIALIZED (SELECT count(*) AS c FROM r)
+            SELECT count(*) FROM r CROSS JOIN n WHERE __cr_cap_keep(u, rank, c, 3)
+            """;
+
+        Assert.Equal(expected, sandbox.IndexDpUnits(range, 3));
+
+        if (!expected)
+        {
+            var error = Assert.Throws<DuckDBException>(() => sandbox.Query(capped, []));
+            Assert.Contains("no unit range was set", error.Message, StringComparison.Ordinal);
+        }
+        else if (type is "TINYINT" or "SMALLINT" or "INTEGER" or "BIGINT" or "UBIGINT")
+        {
+            Assert.Equal(21L, Convert.ToInt64(Assert.Single(sandbox.Query(capped, []).Rows)[0], CultureInfo.InvariantCulture));
+        }
+    }
+
+    [Fact]
+    public void The_unit_index_needs_the_dp_functions_and_each_enable_forgets_it()
+    {
+        using var sandbox = LoadedSandbox();
+        sandbox.LockDown();
+        const string range = "SELECT min(customer_id), max(customer_id) FROM purchases";
+
+        Assert.Throws<InvalidOperationException>(() => sandbox.IndexDpUnits(range, 1));
+        sandbox.EnableDpRandom();
+        Assert.True(sandbox.IndexDpUnits(range, 1));
+        Assert.Single(sandbox.Query("SELECT __cr_cap_rank(customer_id) FROM purchases WHERE customer_id = 2", []).Rows);
+        sandbox.EnableDpRandom();
+        var error = Assert.Throws<DuckDBException>(() => sandbox.Query("SELECT __cr_cap_rank(customer_id) FROM purchases", []));
+        Assert.Contains("no unit range was set", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_dp_rank_function_gives_distinct_random_ranks_after_lock_down()
     {

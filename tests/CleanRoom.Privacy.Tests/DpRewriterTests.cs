@@ -177,29 +177,43 @@ public sealed class DpRewriterTests : IDisposable
     }
 
     [Theory]
-    [InlineData(false, 4)]
-    [InlineData(true, 4)]
-    [InlineData(false, DpCapFunctions.MaxGroups)]
-    [InlineData(false, DpCapFunctions.MaxGroups + 1)] // past the native aggregate's state: the window form
-    [InlineData(true, DpCapFunctions.MaxGroups + 1)]
-    public void DuckDB_keeps_exactly_min_of_a_units_groups_and_max_groups_contributed(bool tiedRandomBits, int l0)
+    [InlineData(false, 4, false)]
+    [InlineData(true, 4, false)]
+    [InlineData(false, DpCapFunctions.MaxGroups, false)]
+    [InlineData(false, DpCapFunctions.MaxGroups + 1, false)] // past the native aggregate's state: the window form
+    [InlineData(true, DpCapFunctions.MaxGroups + 1, false)]
+    [InlineData(false, 1, true)] // the cap indexed by unit value
+    [InlineData(false, 4, true)]
+    [InlineData(true, 4, true)]
+    [InlineData(false, 5, true)]
+    [InlineData(false, DpCapFunctions.MaxGroups, true)]
+    public void DuckDB_keeps_exactly_min_of_a_units_groups_and_max_groups_contributed(bool tiedRandomBits, int l0, bool indexedByUnit)
     {
         // With tied random bits the counter below them still orders the ranks, so the cap stays exact.
         using var db = new DuckDBConnection("DataSource=:memory:");
         db.Open();
-        RegisterSeededRanks(db, seed: 5, tiedRandomBits);
+        var cap = RegisterSeededRanks(db, seed: 5, tiedRandomBits);
         DuckDbTestQueries.Execute(db, "CREATE TABLE readings (customer_id BIGINT, site VARCHAR, value DOUBLE)");
         // Unit u reads at (u % 23) + 1 sites, two rows at each; one person reads at 1,000 sites, also twice at each.
         DuckDbTestQueries.Execute(db, "INSERT INTO readings SELECT u, 's' || s, 1 FROM range(600) a(u), range(23) b(s), range(2) c(r) WHERE s <= u % 23");
         DuckDbTestQueries.Execute(db, "INSERT INTO readings SELECT 10000, 'busy' || s, 1 FROM range(1000) b(s), range(2) c(r)");
         var plan = Plan("SELECT site, count(*) AS n FROM readings GROUP BY site", Spec(bounds: [new("n", 0m, 5m)]) with { MaxGroupsContributed = l0 });
+        Assert.Equal(l0 <= DpCapFunctions.MaxGroups, plan.UnitIndexedTotalsSql is not null);
+        if (indexedByUnit)
+        {
+            var range = DuckDbTestQueries.Query(db, plan.UnitRangeSql!, []).Rows.Single();
+            Assert.Equal([0L, 10000L], range);
+            Assert.True(cap.IndexUnits((long)range[0]!, (long)range[1]!, l0, fill: SeededFill(5, tiedRandomBits)));
+        }
 
-        var totals = DuckDbTestQueries.Query(db, plan.TotalsSql!, []).Rows;
+        var sql = indexedByUnit ? plan.UnitIndexedTotalsSql! : plan.TotalsSql!;
+        var totals = DuckDbTestQueries.Query(db, sql, []).Rows;
 
         // The ranks are read twice; drawn twice (an inlined CTE), a unit could keep more than L0 groups.
-        Assert.Contains("AS MATERIALIZED", plan.TotalsSql, StringComparison.Ordinal);
+        Assert.Contains("AS MATERIALIZED", sql, StringComparison.Ordinal);
         long Units(bool busy) => totals.Where(r => ((string)r[0]!).StartsWith("busy", StringComparison.Ordinal) == busy).Sum(r => Convert.ToInt64(r[1], CultureInfo.InvariantCulture));
-        Assert.Equal(l0 <= DpCapFunctions.MaxGroups, plan.TotalsSql!.Contains(DpCapFunctions.TopFunction, StringComparison.Ordinal));
+        Assert.Equal(l0 <= DpCapFunctions.MaxGroups && !indexedByUnit, sql.Contains(DpCapFunctions.TopFunction, StringComparison.Ordinal));
+        Assert.Equal(indexedByUnit, sql.Contains(DpCapFunctions.KeepFunction, StringComparison.Ordinal));
         Assert.Equal(Enumerable.Range(0, 600).Sum(u => Math.Min((u % 23) + 1, l0)), Units(busy: false));
         Assert.Equal(l0, Units(busy: true));
         Assert.All(totals, r => Assert.Equal(2 * Convert.ToInt64(r[1], CultureInfo.InvariantCulture), (long)(BigInteger)r[2]!)); // each kept unit counts its 2 rows
@@ -259,6 +273,27 @@ public sealed class DpRewriterTests : IDisposable
         Assert.Equal(4, inDuckDb.Rows.Count);
         Assert.Equal(JsonSerializer.Serialize(streamed.Rows), JsonSerializer.Serialize(inDuckDb.Rows));
         Assert.Equal(streamed.Cost, inDuckDb.Cost);
+        var indexed = plan.ReleaseTotals(RunIndexedByUnit(plan, []), new SeededRandomSource(1));
+        Assert.Equal(JsonSerializer.Serialize(streamed.Rows), JsonSerializer.Serialize(indexed.Rows));
+    }
+
+    [Fact]
+    public void The_unit_range_is_the_unit_tables_own_and_there_is_no_indexed_form_without_totals_or_beyond_the_slots()
+    {
+        const string sql = "SELECT o.category, count(*) AS n FROM orders o JOIN customers c ON o.customer_id = c.customer_id GROUP BY o.category";
+        Execute("INSERT INTO customers VALUES (-3, 'n', 1, NULL, NULL), (7, 'n', 1, NULL, NULL), (NULL, 'n', 1, NULL, NULL)");
+        Execute("INSERT INTO orders VALUES (1, 100, 1.00, 'a'), (2, -50, 1.00, 'a')");
+
+        var customers = Plan(sql, Spec(bounds: [new("n", 0m, 5m)]) with { UnitTable = "customers" });
+        var orders = Plan(sql, Spec(bounds: [new("n", 0m, 5m)]) with { UnitTable = "orders" });
+
+        Assert.Equal([-3L, 7L], Assert.Single(Run(customers.UnitRangeSql!, [])));
+        Assert.Equal([-50L, 100L], Assert.Single(Run(orders.UnitRangeSql!, [])));
+        Assert.Null(Plan(sql, Spec(bounds: [new("n", 0m, 5m)], publicGroups: [["a"]])).UnitRangeSql);
+        var wide = Plan(sql, Spec(bounds: [new("n", 0m, 5m)]) with { MaxGroupsContributed = DpCapFunctions.MaxGroups + 1 });
+        Assert.NotNull(wide.TotalsSql);
+        Assert.Null(wide.UnitIndexedTotalsSql);
+        Assert.Null(wide.UnitRangeSql);
     }
 
     [Fact]
@@ -531,6 +566,34 @@ public sealed class DpRewriterTests : IDisposable
             }
         }, new ScalarFunctionOptions { IsPureFunction = false });
         return DpCapFunctions.Register(db);
+    }
+
+    /// <summary>The ranks' random bits for the unit index, seeded (or all equal) as <see cref="RegisterSeededRanks"/> draws them.</summary>
+    private static Action<Span<byte>> SeededFill(int seed, bool constantRandomBits = false)
+    {
+        var random = new Random(seed);
+        return bytes =>
+        {
+            if (constantRandomBits)
+            {
+                bytes.Fill(7);
+                return;
+            }
+
+            lock (random)
+            {
+                random.NextBytes(bytes);
+            }
+        };
+    }
+
+    /// <summary>As the enclave runs <see cref="DpPlan.UnitIndexedTotalsSql"/>: the index sized from <see cref="DpPlan.UnitRangeSql"/> first.</summary>
+    private List<object?[]> RunIndexedByUnit(DpPlan plan, IReadOnlyList<BoundParameter> parameters)
+    {
+        _cap.Reset();
+        var range = DuckDbTestQueries.Query(_db, plan.UnitRangeSql!, []).Rows.Single();
+        Assert.True(_cap.IndexUnits((long)range[0]!, (long)range[1]!, plan.Options.MaxGroupsContributed, fill: SeededFill(11)));
+        return DuckDbTestQueries.Query(_db, plan.UnitIndexedTotalsSql!, parameters).Rows;
     }
 
     private List<object?[]> Run(string sql, IReadOnlyList<BoundParameter> parameters)

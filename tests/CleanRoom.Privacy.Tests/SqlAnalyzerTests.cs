@@ -102,6 +102,8 @@ public sealed class SqlAnalyzerTests : IDisposable
     [InlineData("SELECT region, __cr_cap_top4(CAST(age AS UBIGINT)) FROM customers GROUP BY region", SqlErrorCodes.ForbiddenFunction)]
     [InlineData("SELECT region, count(*) FROM customers WHERE __cr_cap_kept(CAST(age AS UBIGINT), 0) GROUP BY region", SqlErrorCodes.ForbiddenFunction)]
     [InlineData("SELECT region, sum(__cr_cap_grid(age, 0, 1, 1, 0, 1)) FROM customers GROUP BY region", SqlErrorCodes.ForbiddenFunction)]
+    [InlineData("SELECT region, sum(__cr_cap_rank(customer_id)) FROM customers GROUP BY region", SqlErrorCodes.ForbiddenFunction)]
+    [InlineData("SELECT region, count(*) FROM customers WHERE __cr_cap_keep(customer_id, 1, 1, 1) GROUP BY region", SqlErrorCodes.ForbiddenFunction)]
     [InlineData("SELECT list(email) FROM customers", SqlErrorCodes.ForbiddenFunction)]
     [InlineData("SELECT region, count(*) FROM customers GROUP BY region HAVING sum(age) > 0", SqlErrorCodes.ForbiddenClause)]
     [InlineData("SELECT sum(DISTINCT age) FROM customers", SqlErrorCodes.AggregateMisuse)]

@@ -7,7 +7,9 @@ namespace CleanRoom.Privacy.Internal;
 /// <summary>
 /// Builds the SQL that runs steps 2–4 of the per-unit pipeline inside DuckDB, around the per-unit query: each (unit, group)
 /// row gets a random rank from <see cref="DpPlan.RandomFunction"/>; a unit keeps its L0 rows of lowest rank (a uniformly
-/// random subset, since the ranks are i.i.d. and distinct). Up to <see cref="DpCapFunctions.MaxGroups"/>, an aggregate per
+/// random subset, since the ranks are i.i.d. and distinct). With integer units in a range small enough, the ranks are
+/// recorded per unit value as they are drawn and a row is kept when its rank is at most its unit's L0-th (the unit index of
+/// <see cref="DpCapFunctions"/>, built with <c>indexedByUnit</c>). Otherwise, up to <see cref="DpCapFunctions.MaxGroups"/>, an aggregate per
 /// unit marks those ranks and a row is kept when its rank is marked (<see cref="DpCapFunctions"/>); beyond it, a window
 /// numbers each unit's rows by rank, the L0-th row's rank is the unit's cut, and a row is kept when its unit has no cut
 /// (fewer than L0 rows) or its rank is at most the cut. Each kept value is mapped (NULL/NaN → 0, ±∞ → bound), clamped,
@@ -32,8 +34,18 @@ internal static class DpTotalsQuery
     /// <summary>True when aggregate <paramref name="spec"/> is summed in two parts (see the remarks).</summary>
     public static bool IsSplit(DpAggregateSpec spec) => DpAggregator.GridMagnitude(spec) > SmallGrid;
 
-    public static string Build(string perUnitSql, int groupCount, IReadOnlyList<DpAggregateSpec> specs, IReadOnlyList<int> sqlColumns, int maxGroupsContributed)
+    /// <summary>
+    /// The totals SQL. With <paramref name="indexedByUnit"/> (L0 ≤ <see cref="DpCapFunctions.MaxGroups"/>, BIGINT-castable units
+    /// within the range given to <see cref="DpCapFunctions.IndexUnits(long, long, int)"/>), the ranks are recorded per unit
+    /// value as they are drawn and a row is kept when its rank is at most its unit's L0-th; otherwise as described above.
+    /// </summary>
+    public static string Build(string perUnitSql, int groupCount, IReadOnlyList<DpAggregateSpec> specs, IReadOnlyList<int> sqlColumns, int maxGroupsContributed, bool indexedByUnit = false)
     {
+        if (indexedByUnit && maxGroupsContributed > DpCapFunctions.MaxGroups)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxGroupsContributed), "the unit index keeps at most MaxGroups ranks per unit");
+        }
+
         var groups = Enumerable.Range(0, groupCount).Select(g => DpRewriter.GroupColumnPrefix + g.ToString(CultureInfo.InvariantCulture)).ToList();
 
         // The ranks must be drawn once and read twice (to choose each unit's L0, and to filter its rows). MATERIALIZED is
@@ -42,11 +54,19 @@ internal static class DpTotalsQuery
         // drops NULL units); the filter here keeps it so, since the window form's "=" never matches NULL and an unmatched unit
         // keeps every row.
         var unit = DpRewriter.UnitColumn;
-        var sql = new StringBuilder("WITH __cr_ranked AS MATERIALIZED (SELECT *, ").Append(DpPlan.RandomFunction).Append("() AS ").Append(Rank)
+        var unitValue = "CAST(" + unit + " AS BIGINT)";
+        var draw = indexedByUnit ? DpCapFunctions.RankFunction + "(" + unitValue + ")" : DpPlan.RandomFunction + "()";
+        var sql = new StringBuilder("WITH __cr_ranked AS MATERIALIZED (SELECT *, ").Append(draw).Append(" AS ").Append(Rank)
             .Append(" FROM (").Append(perUnitSql).Append(") AS __cr_per_unit WHERE ").Append(unit).Append(" IS NOT NULL)");
         var l0 = maxGroupsContributed.ToString(CultureInfo.InvariantCulture);
         var native = maxGroupsContributed <= DpCapFunctions.MaxGroups;
-        if (native)
+        if (indexedByUnit)
+        {
+            // The ranks are recorded per unit as they are drawn; the count of ranked rows is a one-row table joined before the
+            // test, and the test fails the statement unless exactly that many ranks were recorded.
+            sql.Append(", __cr_marks AS MATERIALIZED (SELECT count(*) AS __cr_total FROM __cr_ranked)");
+        }
+        else if (native)
         {
             sql.Append(", __cr_marks AS MATERIALIZED (SELECT CAST(coalesce(sum(__cr_k), 0) AS BIGINT) AS __cr_total FROM (SELECT ").Append(DpCapFunctions.TopFor(maxGroupsContributed))
                 .Append('(').Append(Rank).Append(") AS __cr_k FROM __cr_ranked GROUP BY ").Append(unit).Append(") AS __cr_t)");
@@ -79,7 +99,12 @@ internal static class DpTotalsQuery
             }
         }
 
-        if (native)
+        if (indexedByUnit)
+        {
+            sql.Append(" FROM __cr_ranked CROSS JOIN __cr_marks WHERE ").Append(DpCapFunctions.KeepFunction).Append('(').Append(unitValue).Append(", ")
+                .Append(Rank).Append(", __cr_total, ").Append(l0).Append(')');
+        }
+        else if (native)
         {
             // DpCapFunctions: an aggregate per unit (GROUP BY, so DuckDB alone decides what one unit is) marks each unit's L0
             // lowest ranks; a row is kept when its rank is marked. Ranks are unique (random high bits, a counter below), so

@@ -22,7 +22,7 @@ public sealed partial class DpCapFunctions
     public const string RankFunction = "__cr_cap_rank";
     public const string KeepFunction = "__cr_cap_keep";
 
-    /// <summary>The most memory the unit index may take: 8 MiB units of 4 slots (L0 ≤ 4) or 2 MiB units of 16.</summary>
+    /// <summary>The most memory the unit index may take: 8,388,608 units of 4 slots (L0 ≤ 4) or 2,097,152 units of 16.</summary>
     public const long MaxUnitIndexBytes = 256L << 20;
 
     private const int LockStripes = 1 << 16;

@@ -103,33 +103,9 @@ public sealed partial class DpCapFunctions
 
     private UnitIndex IndexOrFail() => Volatile.Read(ref _units) ?? throw new InvalidOperationException("no unit range was set for this statement");
 
-    private static unsafe int RegisterUnitFunctions(IntPtr connection, DpCapFunctions marks, IntPtr big, IntPtr unsignedBig, IntPtr boolean)
-    {
-        var rank = NativeMethods.duckdb_create_scalar_function();
-        NativeMethods.duckdb_scalar_function_set_name(rank, RankFunction);
-        NativeMethods.duckdb_scalar_function_add_parameter(rank, big);
-        NativeMethods.duckdb_scalar_function_set_return_type(rank, unsignedBig);
-        NativeMethods.duckdb_scalar_function_set_volatile(rank);
-        NativeMethods.duckdb_scalar_function_set_function(rank, &RankUnit);
-        NativeMethods.duckdb_scalar_function_set_extra_info(rank, GCHandle.ToIntPtr(GCHandle.Alloc(marks)), &FreeHandle);
-        var state = NativeMethods.duckdb_register_scalar_function(connection, rank);
-        NativeMethods.duckdb_destroy_scalar_function(ref rank);
-
-        var keep = NativeMethods.duckdb_create_scalar_function();
-        NativeMethods.duckdb_scalar_function_set_name(keep, KeepFunction);
-        foreach (var type in (ReadOnlySpan<IntPtr>)[big, unsignedBig, big, big])
-        {
-            NativeMethods.duckdb_scalar_function_add_parameter(keep, type);
-        }
-
-        NativeMethods.duckdb_scalar_function_set_return_type(keep, boolean);
-        NativeMethods.duckdb_scalar_function_set_volatile(keep);
-        NativeMethods.duckdb_scalar_function_set_function(keep, &KeepUnit);
-        NativeMethods.duckdb_scalar_function_set_extra_info(keep, GCHandle.ToIntPtr(GCHandle.Alloc(marks)), &FreeHandle);
-        state |= NativeMethods.duckdb_register_scalar_function(connection, keep);
-        NativeMethods.duckdb_destroy_scalar_function(ref keep);
-        return state;
-    }
+    private static unsafe int RegisterUnitFunctions(IntPtr connection, DpCapFunctions marks, IntPtr big, IntPtr unsignedBig, IntPtr boolean) =>
+        RegisterScalar(connection, RankFunction, [big], unsignedBig, &RankUnit, marks, isVolatile: true)
+        | RegisterScalar(connection, KeepFunction, [big, unsignedBig, big, big], boolean, &KeepUnit, marks, isVolatile: true);
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static unsafe void RankUnit(IntPtr info, IntPtr chunk, IntPtr output)

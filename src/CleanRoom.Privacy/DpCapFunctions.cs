@@ -81,29 +81,9 @@ public sealed partial class DpCapFunctions
                     NativeMethods.duckdb_destroy_aggregate_function(ref top);
                 }
 
-                var kept = NativeMethods.duckdb_create_scalar_function();
-                NativeMethods.duckdb_scalar_function_set_name(kept, KeptFunction);
-                NativeMethods.duckdb_scalar_function_add_parameter(kept, unsignedBig);
-                NativeMethods.duckdb_scalar_function_add_parameter(kept, big);
-                NativeMethods.duckdb_scalar_function_set_return_type(kept, boolean);
-                NativeMethods.duckdb_scalar_function_set_volatile(kept);
-                NativeMethods.duckdb_scalar_function_set_function(kept, &Kept);
-                NativeMethods.duckdb_scalar_function_set_extra_info(kept, GCHandle.ToIntPtr(GCHandle.Alloc(marks)), &FreeHandle);
-                var keptState = NativeMethods.duckdb_register_scalar_function(handle, kept);
-                NativeMethods.duckdb_destroy_scalar_function(ref kept);
-
-                var grid = NativeMethods.duckdb_create_scalar_function();
-                NativeMethods.duckdb_scalar_function_set_name(grid, GridFunction);
-                foreach (var type in (ReadOnlySpan<IntPtr>)[real, real, real, real, big, big])
-                {
-                    NativeMethods.duckdb_scalar_function_add_parameter(grid, type);
-                }
-
-                NativeMethods.duckdb_scalar_function_set_return_type(grid, big);
-                NativeMethods.duckdb_scalar_function_set_special_handling(grid); // NULL values reach Grid, which maps them to 0
-                NativeMethods.duckdb_scalar_function_set_function(grid, &Grid);
-                var gridState = NativeMethods.duckdb_register_scalar_function(handle, grid);
-                NativeMethods.duckdb_destroy_scalar_function(ref grid);
+                var keptState = RegisterScalar(handle, KeptFunction, [unsignedBig, big], boolean, &Kept, marks, isVolatile: true);
+                // NULL values reach Grid, which maps them to 0.
+                var gridState = RegisterScalar(handle, GridFunction, [real, real, real, real, big, big], big, &Grid, null, nullsReachFunction: true);
                 var unitState = RegisterUnitFunctions(handle, marks, big, unsignedBig, boolean);
                 if (topState != 0 || keptState != 0 || gridState != 0 || unitState != 0)
                 {
@@ -143,14 +123,7 @@ public sealed partial class DpCapFunctions
         {
             unsafe
             {
-                var random = NativeMethods.duckdb_create_scalar_function();
-                NativeMethods.duckdb_scalar_function_set_name(random, DpPlan.RandomFunction);
-                NativeMethods.duckdb_scalar_function_set_return_type(random, unsignedBig);
-                NativeMethods.duckdb_scalar_function_set_volatile(random);
-                NativeMethods.duckdb_scalar_function_set_function(random, &Random);
-                NativeMethods.duckdb_scalar_function_set_extra_info(random, GCHandle.ToIntPtr(GCHandle.Alloc(new RankCounter(limit))), &FreeHandle);
-                var state = NativeMethods.duckdb_register_scalar_function(connection.NativeConnection.DangerousGetHandle(), random);
-                NativeMethods.duckdb_destroy_scalar_function(ref random);
+                var state = RegisterScalar(connection.NativeConnection.DangerousGetHandle(), DpPlan.RandomFunction, [], unsignedBig, &Random, new RankCounter(limit), isVolatile: true);
                 if (state != 0)
                 {
                     throw new InvalidOperationException("DuckDB refused to register the DP rank function");
@@ -161,6 +134,49 @@ public sealed partial class DpCapFunctions
         {
             NativeMethods.duckdb_destroy_logical_type(ref unsignedBig);
         }
+    }
+
+    /// <summary>
+    /// Registers one C API scalar function; <paramref name="extraInfo"/> (if any) is handed to the callback through a GCHandle
+    /// that DuckDB frees with the function. Returns DuckDB's state (0: registered).
+    /// </summary>
+    private static unsafe int RegisterScalar(
+        IntPtr connection,
+        string name,
+        ReadOnlySpan<IntPtr> parameters,
+        IntPtr returnType,
+        delegate* unmanaged[Cdecl]<IntPtr, IntPtr, IntPtr, void> callback,
+        object? extraInfo,
+        bool isVolatile = false,
+        bool nullsReachFunction = false)
+    {
+        var function = NativeMethods.duckdb_create_scalar_function();
+        NativeMethods.duckdb_scalar_function_set_name(function, name);
+        foreach (var type in parameters)
+        {
+            NativeMethods.duckdb_scalar_function_add_parameter(function, type);
+        }
+
+        NativeMethods.duckdb_scalar_function_set_return_type(function, returnType);
+        if (isVolatile)
+        {
+            NativeMethods.duckdb_scalar_function_set_volatile(function);
+        }
+
+        if (nullsReachFunction)
+        {
+            NativeMethods.duckdb_scalar_function_set_special_handling(function);
+        }
+
+        NativeMethods.duckdb_scalar_function_set_function(function, callback);
+        if (extraInfo is not null)
+        {
+            NativeMethods.duckdb_scalar_function_set_extra_info(function, GCHandle.ToIntPtr(GCHandle.Alloc(extraInfo)), &FreeHandle);
+        }
+
+        var state = NativeMethods.duckdb_register_scalar_function(connection, function);
+        NativeMethods.duckdb_destroy_scalar_function(ref function);
+        return state;
     }
 
     /// <summary>The aggregate that keeps <paramref name="l0"/> ranks per unit (1 ≤ L0 ≤ <see cref="MaxGroups"/>).</summary>

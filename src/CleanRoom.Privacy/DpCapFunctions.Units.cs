@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
-using System.Security.Cryptography;
 
 namespace CleanRoom.Privacy;
 
@@ -47,7 +46,7 @@ public sealed partial class DpCapFunctions
         ArgumentOutOfRangeException.ThrowIfLessThan(l0, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(min, max);
         Volatile.Write(ref _units, null);
-        var slots = l0 <= Four.Slots ? Four.Slots : Sixteen.Slots;
+        var slots = SlotsFor(l0);
         var span = (ulong)(max - min); // max ≥ min: the true difference, below 2^64
         if (l0 > MaxGroups || span >= (ulong)(MaxUnitIndexBytes / (sizeof(ulong) * slots)))
         {
@@ -56,7 +55,7 @@ public sealed partial class DpCapFunctions
 
         try
         {
-            Volatile.Write(ref _units, new UnitIndex(min, span + 1, l0, slots, fill, rankLimit));
+            Volatile.Write(ref _units, new UnitIndex(min, span + 1, l0, fill, rankLimit));
             return true;
         }
         catch (OutOfMemoryException)
@@ -68,15 +67,15 @@ public sealed partial class DpCapFunctions
     /// <summary>One statement's unit index: each unit's lowest ranks, sorted, empty slots <see cref="Empty"/>.</summary>
     private sealed class UnitIndex
     {
-        public UnitIndex(long min, ulong units, int l0, int slots, Action<Span<byte>>? fill, long rankLimit)
+        public UnitIndex(long min, ulong units, int l0, Action<Span<byte>>? fill, long rankLimit)
         {
             RankLimit = rankLimit;
             Min = min;
             Units = units;
             L0 = l0;
-            Slots = slots;
-            Fill = fill ?? RandomNumberGenerator.Fill;
-            Ranks = GC.AllocateUninitializedArray<ulong>(checked((int)(units * (ulong)slots)), pinned: true);
+            Slots = SlotsFor(l0);
+            Fill = fill ?? CsprngFill;
+            Ranks = GC.AllocateUninitializedArray<ulong>(checked((int)(units * (ulong)Slots)), pinned: true);
             Ranks.AsSpan().Fill(Empty);
         }
 
@@ -100,6 +99,9 @@ public sealed partial class DpCapFunctions
 
         public long Recorded;
     }
+
+    /// <summary>The slots a unit's state has for <paramref name="l0"/>: the aggregate's layouts, 4 up to L0 = 4 and 16 beyond.</summary>
+    private static int SlotsFor(int l0) => l0 <= Four.Slots ? Four.Slots : Sixteen.Slots;
 
     private UnitIndex IndexOrFail() => Volatile.Read(ref _units) ?? throw new InvalidOperationException("no unit range was set for this statement");
 
@@ -141,12 +143,6 @@ public sealed partial class DpCapFunctions
 
         var units = (long*)NativeMethods.duckdb_vector_get_data(unitVector);
         var ranks = (ulong*)NativeMethods.duckdb_vector_get_data(output);
-        var first = Interlocked.Add(ref index.Issued, count) - count;
-        if (first + count > index.RankLimit)
-        {
-            throw new InvalidOperationException("more DP ranks than one sandbox may draw");
-        }
-
         fixed (ulong* slots = index.Ranks)
         fixed (int* locks = index.Locks)
         {
@@ -165,28 +161,19 @@ public sealed partial class DpCapFunctions
                 }
             }
 
-            Span<uint> random = stackalloc uint[256];
-            for (long done = 0; done < count; done += random.Length)
+            DrawRanks(ranks, count, ref index.Issued, index.RankLimit, index.Fill);
+            for (long i = 0; i < count; i++)
             {
-                var block = random[..(int)Math.Min(random.Length, count - done)];
-                index.Fill(MemoryMarshal.AsBytes(block));
-                for (var i = 0; i < block.Length; i++)
+                var unit = (ulong)(units[i] - index.Min);
+                var stripe = locks + (unit & (LockStripes - 1));
+                while (Interlocked.CompareExchange(ref *stripe, 1, 0) != 0)
                 {
-                    var rank = ((ulong)block[i] << 32) | (ulong)(first + done + i);
-                    ranks[done + i] = rank;
-                    var unit = (ulong)(units[done + i] - index.Min);
-                    var stripe = locks + (unit & (LockStripes - 1));
-                    while (Interlocked.CompareExchange(ref *stripe, 1, 0) != 0)
-                    {
-                        Thread.SpinWait(1);
-                    }
-
-                    TSlots.Insert(slots + (unit * (ulong)TSlots.Slots), rank);
-                    Volatile.Write(ref *stripe, 0);
+                    Thread.SpinWait(1);
                 }
-            }
 
-            random.Clear();
+                TSlots.Insert(slots + (unit * (ulong)TSlots.Slots), ranks[i]);
+                Volatile.Write(ref *stripe, 0);
+            }
         }
 
         Interlocked.Add(ref index.Recorded, count);

@@ -433,30 +433,41 @@ public sealed partial class DpCapFunctions
         {
             var counter = (RankCounter)GCHandle.FromIntPtr(NativeMethods.duckdb_scalar_function_get_extra_info(info)).Target!;
             var count = (long)NativeMethods.duckdb_data_chunk_get_size(chunk);
-            var first = Interlocked.Add(ref counter.Issued, count) - count;
-            if (first + count > counter.Limit)
-            {
-                throw new InvalidOperationException("more DP ranks than one sandbox may draw");
-            }
-
-            var ranks = (ulong*)NativeMethods.duckdb_vector_get_data(output);
-            Span<uint> random = stackalloc uint[256];
-            for (long done = 0; done < count; done += random.Length)
-            {
-                var block = random[..(int)Math.Min(random.Length, count - done)];
-                RandomNumberGenerator.Fill(MemoryMarshal.AsBytes(block));
-                for (var i = 0; i < block.Length; i++)
-                {
-                    ranks[done + i] = ((ulong)block[i] << 32) | (ulong)(first + done + i);
-                }
-            }
-
-            random.Clear();
+            DrawRanks((ulong*)NativeMethods.duckdb_vector_get_data(output), count, ref counter.Issued, counter.Limit, CsprngFill);
         }
         catch (Exception e)
         {
             NativeMethods.duckdb_scalar_function_set_error(info, "DP rank failed: " + e.Message);
         }
+    }
+
+    private static readonly Action<Span<byte>> CsprngFill = RandomNumberGenerator.Fill;
+
+    /// <summary>
+    /// Writes <paramref name="count"/> ranks: 32 random bits from <paramref name="fill"/> (one call per 256 ranks) above the
+    /// next values of the counter <paramref name="issued"/>; fails rather than count past <paramref name="limit"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void DrawRanks(ulong* ranks, long count, ref long issued, long limit, Action<Span<byte>> fill)
+    {
+        var first = Interlocked.Add(ref issued, count) - count;
+        if (first + count > limit)
+        {
+            throw new InvalidOperationException("more DP ranks than one sandbox may draw");
+        }
+
+        Span<uint> random = stackalloc uint[256];
+        for (long done = 0; done < count; done += random.Length)
+        {
+            var block = random[..(int)Math.Min(random.Length, count - done)];
+            fill(MemoryMarshal.AsBytes(block));
+            for (var i = 0; i < block.Length; i++)
+            {
+                ranks[done + i] = ((ulong)block[i] << 32) | (ulong)(first + done + i);
+            }
+        }
+
+        random.Clear();
     }
 
     /// <summary>

@@ -260,7 +260,7 @@ public sealed class SqlSandboxTests
             var error = Assert.Throws<DuckDBException>(() => sandbox.Query(capped, []));
             Assert.Contains("no unit range was set", error.Message, StringComparison.Ordinal);
         }
-        else if (type is "TINYINT" or "SMALLINT" or "INTEGER" or "BIGINT" or "UBIGINT")
+        else if (type != "UINTEGER") // the capped query's units 0 … 6 lie within every other range here
         {
             Assert.Equal(21L, Convert.ToInt64(Assert.Single(sandbox.Query(capped, []).Rows)[0], CultureInfo.InvariantCulture));
         }
